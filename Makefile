@@ -1,0 +1,158 @@
+# Shrike: Buildroot-like driver. `make help` lists the targets.
+#
+# The .config (from `make <board>_defconfig` or `make menuconfig`) drives everything:
+# board, kernels, packages, VMM features and image layout.
+
+TOPDIR := $(CURDIR)
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+O ?= $(TOPDIR)/output
+override O := $(abspath $(O))
+# Like Buildroot: .config lives in the tree unless an out-of-tree O= is given.
+CONFIG_DIR := $(if $(filter $(TOPDIR)/output,$(O)),$(TOPDIR),$(O))
+KCONFIG_CONFIG := $(CONFIG_DIR)/.config
+KCONFIG_ENV = KCONFIG_CONFIG=$(KCONFIG_CONFIG) srctree=$(TOPDIR)
+
+
+BUILD_DIR  := $(O)/build
+HOST_DIR   := $(O)/host
+TARGET_DIR := $(O)/target
+IMAGES_DIR := $(O)/images
+DL_DIR     := $(abspath $(or $(SHRIKE_DL_DIR),$(HOME)/.cache/shrike/dl))
+export CCACHE_DIR ?= $(HOME)/.cache/shrike/ccache
+# Paths under the tree are hashed relative to it, so every clone shares the cache.
+export CCACHE_BASEDIR := $(TOPDIR)
+
+DEFAULT_BOARD := qemu_x86_64
+BOARDS := $(notdir $(patsubst %/defconfig,%,$(wildcard board/*/defconfig)))
+
+PARALLEL_JOBS := $(shell echo $$(( $$(nproc) + 1 )))
+Q := $(if $(V),,@)
+banner = echo ">>> $(1)"
+qstrip = $(strip $(subst ",,$(1)))
+KCONFIGLIB := python3 /usr/lib/python3/dist-packages
+
+# Reproducible builds: every timestamp and name that ends up in an image is fixed.
+export SOURCE_DATE_EPOCH := $(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null || echo 1763683200)
+export KBUILD_BUILD_TIMESTAMP := $(shell date -u -d @$(SOURCE_DATE_EPOCH) '+%Y-%m-%d %H:%M:%S UTC')
+export KBUILD_BUILD_USER := shrike
+export KBUILD_BUILD_HOST := shrike
+export USER := shrike
+export HOST := shrike
+export TZ := UTC
+export LC_ALL := C
+export SHRIKE_VERSION := $(shell cat $(TOPDIR)/VERSION)$(shell git -C $(TOPDIR) rev-parse --short=10 HEAD 2>/dev/null | sed 's/^/-g/')
+
+# Targets that work without a .config.
+NOCONFIG_TARGETS := menuconfig savedefconfig olddefconfig %_defconfig help clean distclean host-setup
+
+ifeq ($(filter-out $(NOCONFIG_TARGETS),$(or $(MAKECMDGOALS),all)),)
+  NEED_CONFIG :=
+else
+  NEED_CONFIG := y
+endif
+
+# The configuration tools come from Debian: a fresh machine gets them before the first parse.
+ifeq ($(wildcard /usr/lib/python3/dist-packages/kconfiglib.py),)
+$(info >>> python3-kconfiglib is missing: running package/host-setup)
+$(shell $(TOPDIR)/package/host-setup >&2)
+endif
+
+ifeq ($(NEED_CONFIG),y)
+ifeq ($(wildcard $(KCONFIG_CONFIG)),)
+$(info >>> No $(KCONFIG_CONFIG): using the default board, $(DEFAULT_BOARD)_defconfig)
+$(shell mkdir -p $(CONFIG_DIR) && $(KCONFIG_ENV) $(KCONFIGLIB)/defconfig.py --kconfig $(TOPDIR)/Kconfig $(TOPDIR)/board/$(DEFAULT_BOARD)/defconfig >&2)
+endif
+include $(KCONFIG_CONFIG)
+endif
+
+BOARD := $(call qstrip,$(CONFIG_BOARD))
+BOARD_DIR := $(TOPDIR)/board/$(BOARD)
+
+HOST_SETUP_STAMP := $(HOST_DIR)/.stamp_host_setup
+
+# The musl toolchain (package/musl) and the flags for everything in the appliance.
+SYSROOT := $(HOST_DIR)/x86_64-shrike-linux-musl
+TARGET_CC := $(SYSROOT)/bin/musl-gcc
+TARGET_CFLAGS := -Os -pipe -ffile-prefix-map=$(O)=. -ffile-prefix-map=$(TOPDIR)=.
+TARGET_LDFLAGS := -static
+
+.PHONY: all world run test bench clean distclean help host-setup \
+	menuconfig savedefconfig olddefconfig source FORCE
+
+# `all` times the whole build; `world` is the build itself.
+all:
+	@start=$$(date +%s%N); \
+	$(MAKE) --no-print-directory world && \
+	end=$$(date +%s%N) && \
+	echo ">>> Build finished in $$(( (end - start) / 1000000000 )).$$(( (end - start) / 100000000 % 10 )) s: images in $(IMAGES_DIR)"
+
+host-setup: $(HOST_SETUP_STAMP)
+$(HOST_SETUP_STAMP): $(TOPDIR)/package/host-setup
+	@$(call banner,host-setup Checking host packages and deb-src entries)
+	$(Q)$(TOPDIR)/package/host-setup
+	$(Q)mkdir -p $(@D) && touch $@
+
+include $(TOPDIR)/package/pkg-generic.mk
+# Dependencies are expanded when a package is defined: the toolchain comes first.
+TOOLCHAIN_MKS := $(TOPDIR)/package/linux/linux.mk $(TOPDIR)/package/musl/musl.mk
+include $(TOOLCHAIN_MKS) $(filter-out $(TOOLCHAIN_MKS),$(sort $(wildcard $(TOPDIR)/package/*/*.mk)))
+include $(TOPDIR)/vmm/shrike.mk
+include $(TOPDIR)/initramfs/initramfs.mk
+include $(TOPDIR)/tools/image.mk
+
+source: $(PACKAGES_SOURCE)
+
+world: $(IMAGES)
+
+run: all
+	$(TOPDIR)/tools/shrike-qemu --images $(IMAGES_DIR) $(RUN_ARGS)
+
+test: all
+	$(TOPDIR)/tests/run --images $(IMAGES_DIR)
+
+bench: all
+	$(TOPDIR)/tests/bench/run --images $(IMAGES_DIR)
+
+%_defconfig: $(TOPDIR)/board/%/defconfig
+	$(Q)mkdir -p $(CONFIG_DIR)
+	$(Q)$(KCONFIG_ENV) $(KCONFIGLIB)/defconfig.py --kconfig $(TOPDIR)/Kconfig $<
+
+menuconfig:
+	$(Q)mkdir -p $(CONFIG_DIR)
+	$(Q)cd $(CONFIG_DIR) && $(KCONFIG_ENV) MENUCONFIG_STYLE=aquatic $(KCONFIGLIB)/menuconfig.py $(TOPDIR)/Kconfig
+
+olddefconfig:
+	$(Q)$(KCONFIG_ENV) $(KCONFIGLIB)/olddefconfig.py $(TOPDIR)/Kconfig
+
+# Writes $(CONFIG_DIR)/defconfig; copy it to board/<board>/defconfig to keep it.
+savedefconfig:
+	$(Q)$(KCONFIG_ENV) $(KCONFIGLIB)/savedefconfig.py --kconfig $(TOPDIR)/Kconfig --out $(CONFIG_DIR)/defconfig
+	@echo "Wrote $(CONFIG_DIR)/defconfig"
+
+clean:
+	rm -rf $(BUILD_DIR) $(HOST_DIR) $(TARGET_DIR) $(IMAGES_DIR)
+
+distclean: clean
+	rm -rf $(O) $(KCONFIG_CONFIG) $(KCONFIG_CONFIG).old $(CONFIG_DIR)/defconfig
+
+help:
+	@echo 'Configuration:'
+	@$(foreach b,$(BOARDS),echo '  $(b)_defconfig$(if $(filter $(b),$(DEFAULT_BOARD)), (default))';)
+	@echo '  menuconfig         - change the configuration in a terminal menu'
+	@echo '  olddefconfig       - update .config, new symbols get their defaults'
+	@echo '  savedefconfig      - write a minimal defconfig'
+	@echo 'Build:'
+	@echo '  all                - build every image into output/images (default)'
+	@echo '  source             - download every pinned source into the cache'
+	@echo '  <pkg>, <pkg>-source, <pkg>-extract, <pkg>-dirclean'
+	@echo '  linux-host, linux-guest, shrike, rootfs, guest-initrd, disk-image'
+	@echo 'Run and test:'
+	@echo '  run                - boot the image in QEMU (RUN_ARGS="--disk" boots disk.img under OVMF)'
+	@echo '  test               - build, then run the unit, kvm and image tests'
+	@echo '  bench              - build, then measure build time and image sizes'
+	@echo 'Cleaning:'
+	@echo '  clean              - remove output/ builds and images (keeps .config and downloads)'
+	@echo '  distclean          - also remove .config'
+	@echo 'Variables: O=<output dir>  SHRIKE_DL_DIR=<download cache>  V=1 (verbose)'

@@ -1,0 +1,100 @@
+"""Drive a QEMU whose serial console (muxed with the monitor) is on stdio.
+
+A test starts QEMU, waits for console text with a timeout, types into the console or
+the monitor, and waits for QEMU to exit. Everything QEMU prints goes to a log file so
+a failure can be read afterwards.
+"""
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import time
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ConsoleTimeout(Exception):
+    pass
+
+
+class Qemu:
+    def __init__(self, cmd, log_path):
+        self.log = open(log_path, "wb")
+        self.log.write(("$ " + " ".join(cmd) + "\n").encode())
+        self.log.flush()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.buf = b""
+        self.pos = 0  # expect() searches from here: earlier text was consumed
+
+    def _read(self, timeout):
+        r, _, _ = select.select([self.proc.stdout], [], [], max(timeout, 0))
+        if not r:
+            return True
+        data = os.read(self.proc.stdout.fileno(), 65536)
+        if not data:
+            return False
+        self.buf += data
+        self.log.write(data)
+        self.log.flush()
+        return True
+
+    def expect(self, pattern, timeout):
+        """Wait until pattern (a regex) appears after the last match; return the match."""
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.buf, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ConsoleTimeout(f"no {pattern!r} within {timeout} s")
+            if not self._read(min(left, 1.0)):
+                m = rx.search(self.buf, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                raise ConsoleTimeout(f"QEMU exited (status {self.proc.wait()}) before {pattern!r}")
+
+    def send(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def monitor(self, command):
+        """Run a QEMU monitor command through the mon:stdio mux (Ctrl-a c toggles)."""
+        self.send("\x01c")
+        self.expect(r"\(qemu\) ", 10)
+        self.send(command + "\n")
+        self.send("\x01c")
+
+    def wait_exit(self, timeout):
+        """Return QEMU's exit status, reading its output until it exits."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ConsoleTimeout(f"QEMU still running after {timeout} s")
+            if not self._read(min(left, 1.0)):
+                break
+        return self.proc.wait(timeout=max(deadline - time.monotonic(), 1))
+
+    def close(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
