@@ -1,0 +1,325 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init/console_cmd.h"
+#include "init/init.h"
+#include "kvm/probe.h"
+#include "lib/log.h"
+
+/* Event devices watched for the power button; QEMU and servers have one or two that report KEY_POWER. */
+#define INPUT_MAX 8
+
+enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_INPUT };
+
+struct init_state {
+	struct pollfd fds[SLOT_INPUT + INPUT_MAX];
+	nfds_t nfds;
+	struct console_cmd console;
+	struct kvm_probe_result kvm;
+	int kvm_rc;
+};
+
+static const struct {
+	const char *source;
+	const char *target;
+	const char *type;
+	unsigned long flags;
+	const char *data;
+} mounts[] = {
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755" },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755" },
+	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+};
+
+static void mount_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		/* The initramfs skeleton should carry the mount points; creating them costs nothing if not. */
+		if (mkdir(mounts[i].target, 0755) < 0 && errno != EEXIST)
+			log_error("mkdir %s: %s", mounts[i].target, strerror(errno));
+		/* EBUSY: already mounted, e.g. /dev by a kernel with CONFIG_DEVTMPFS_MOUNT. */
+		if (mount(mounts[i].source, mounts[i].target, mounts[i].type, mounts[i].flags, mounts[i].data) < 0 &&
+		    errno != EBUSY)
+			log_error("mount %s on %s: %s", mounts[i].type, mounts[i].target, strerror(errno));
+	}
+}
+
+/* The kernel opens /dev/console for init only if the initramfs has that node; otherwise fds 0-2 are closed. */
+static void console_open(void)
+{
+	int fd, i;
+
+	if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return;	/* nowhere to say so */
+	for (i = 0; i <= 2; i++)
+		if (fcntl(i, F_GETFD) < 0)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+static int signals_open(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGPWR);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static bool has_power_key(int fd)
+{
+	unsigned char keys[KEY_MAX / 8 + 1] = { 0 };
+
+	if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keys)), keys) < 0)
+		return false;
+	return keys[KEY_POWER / 8] & (1 << (KEY_POWER % 8));
+}
+
+/*
+ * The ACPI power button (QEMU's system_powerdown) is an input device, not a signal. Only devices that can report
+ * KEY_POWER are kept, so a mouse does not wake PID 1 on every movement. Devices appearing later are not seen.
+ */
+static void inputs_open(struct init_state *s)
+{
+	struct dirent *e;
+	DIR *dir;
+	int fd;
+
+	dir = opendir("/dev/input");
+	if (!dir) {
+		if (errno != ENOENT)
+			log_error("/dev/input: %s", strerror(errno));
+		return;
+	}
+	while ((e = readdir(dir))) {
+		if (strncmp(e->d_name, "event", 5))
+			continue;
+		fd = openat(dirfd(dir), e->d_name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			log_error("/dev/input/%s: %s", e->d_name, strerror(errno));
+			continue;
+		}
+		if (!has_power_key(fd)) {
+			close(fd);
+			continue;
+		}
+		if (s->nfds == sizeof(s->fds) / sizeof(s->fds[0])) {
+			log_error("/dev/input/%s: more than %d power buttons; ignored", e->d_name, INPUT_MAX);
+			close(fd);
+			continue;
+		}
+		s->fds[s->nfds++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	closedir(dir);
+}
+
+static void print_banner(void)
+{
+	printf("Shrike %s starting (board %s)\n", SHRIKE_VERSION, SHRIKE_BOARD);
+}
+
+static void power(int how)
+{
+	log_info("%s", how == RB_POWER_OFF ? "powering off" : "rebooting");
+	sync();
+	if (reboot(how) < 0)
+		log_error("reboot: %s; still running", strerror(errno));
+}
+
+/* Each handle_* returns false once its fd is beyond use, so poll stops watching it instead of spinning. */
+
+static bool handle_signals(int fd)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	while ((n = read(fd, &si, sizeof(si))) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			/* Orphans of every process end up here: reap them all, not one per signal. */
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+			break;
+		case SIGTERM:
+		case SIGINT:	/* ctrl-alt-del, see RB_DISABLE_CAD */
+			log_info("received %s", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT (ctrl-alt-del)");
+			power(RB_AUTOBOOT);
+			break;
+		case SIGUSR2:
+		case SIGPWR:
+			log_info("received %s", si.ssi_signo == SIGUSR2 ? "SIGUSR2" : "SIGPWR");
+			power(RB_POWER_OFF);
+			break;
+		}
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		log_error("signalfd: %s; signals ignored from now on", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool handle_console(struct init_state *s)
+{
+	enum console_cmd_action action;
+	char buf[256];
+	const char *p = buf;
+	size_t left, used;
+	ssize_t n;
+
+	n = read(STDIN_FILENO, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		log_error("console: %s; no longer reading commands", n ? strerror(errno) : "end of input");
+		return false;
+	}
+	for (left = (size_t)n; left; p += used, left -= used) {
+		used = console_cmd_feed(&s->console, p, left, &action);
+		switch (action) {
+		case CONSOLE_CMD_NONE:
+			break;
+		case CONSOLE_CMD_POWEROFF:
+			power(RB_POWER_OFF);
+			break;
+		case CONSOLE_CMD_REBOOT:
+			power(RB_AUTOBOOT);
+			break;
+		case CONSOLE_CMD_STATUS:
+			print_banner();
+			kvm_probe_report(s->kvm_rc, &s->kvm);
+			break;
+		case CONSOLE_CMD_REJECTED:
+			log_info("%s", s->console.reply);
+			break;
+		}
+	}
+	return true;
+}
+
+static bool handle_input(int fd)
+{
+	struct input_event ev[16];
+	ssize_t n;
+	size_t i;
+
+	n = read(fd, ev, sizeof(ev));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n < 0) {
+		log_error("input device: %s; no longer watched", strerror(errno));
+		return false;
+	}
+	for (i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
+		if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1) {
+			log_info("power button pressed");
+			power(RB_POWER_OFF);
+		}
+	}
+	return true;
+}
+
+static _Noreturn void serve(struct init_state *s)
+{
+	nfds_t i;
+	bool keep;
+
+	for (;;) {
+		if (poll(s->fds, s->nfds, -1) < 0) {
+			if (errno != EINTR) {
+				log_error("poll: %s", strerror(errno));
+				sleep(1);	/* whatever broke poll, do not spin on it */
+			}
+			continue;
+		}
+		for (i = 0; i < s->nfds; i++) {
+			if (!s->fds[i].revents)
+				continue;
+			if (s->fds[i].revents & POLLNVAL)
+				keep = false;
+			else if (i == SLOT_SIGNALS)
+				keep = handle_signals(s->fds[i].fd);
+			else if (i == SLOT_CONSOLE)
+				keep = handle_console(s);
+			else
+				keep = handle_input(s->fds[i].fd);
+			if (!keep) {
+				if (i != SLOT_CONSOLE)	/* fd 0 stays open: children will inherit it */
+					close(s->fds[i].fd);
+				s->fds[i].fd = -1;	/* poll ignores negative fds */
+			}
+		}
+	}
+}
+
+static _Noreturn void run_pid1(struct init_state *s)
+{
+	int fd;
+
+	/* Make ctrl-alt-del send SIGINT to PID 1 instead of rebooting on the spot: shutdown stays orderly. */
+	if (reboot(RB_DISABLE_CAD) < 0)
+		log_error("reboot(RB_DISABLE_CAD): %s", strerror(errno));
+	/* First, so a signal that arrives during the slow steps below is queued instead of ignored. */
+	fd = signals_open();
+	if (fd < 0)
+		log_error("signalfd: %s; signals ignored", strerror(-fd));
+	s->fds[SLOT_SIGNALS] = (struct pollfd){ .fd = fd < 0 ? -1 : fd, .events = POLLIN };
+	s->fds[SLOT_CONSOLE] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	s->nfds = SLOT_INPUT;
+
+	mount_all();
+	console_open();
+	print_banner();
+	s->kvm_rc = kvm_probe(&s->kvm);
+	kvm_probe_report(s->kvm_rc, &s->kvm);
+	inputs_open(s);
+	log_info("ready; type 'poweroff' or 'reboot' on the console");
+	serve(s);
+}
+
+int init_run(void)
+{
+	struct init_state s = { 0 };
+
+	/* The console may be a pipe (tests); lines must still appear as printed, in order with stderr. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	console_cmd_init(&s.console);
+	if (getpid() == 1)
+		run_pid1(&s);
+
+	print_banner();
+	log_info("not PID 1 (pid %d): not mounting, not serving the console, not rebooting", (int)getpid());
+	s.kvm_rc = kvm_probe(&s.kvm);
+	kvm_probe_report(s.kvm_rc, &s.kvm);
+	return 0;
+}

@@ -1,0 +1,51 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+static void log_line(const char *prefix, const char *fmt, va_list ap)
+{
+	/*
+	 * One write(2) per line: stdio may split a line into several writes (musl does for unbuffered stderr),
+	 * and other processes and the kernel write to the same console.
+	 */
+	char line[512];
+	size_t len;
+	int n;
+
+	n = snprintf(line, sizeof(line), "shrike: %s", prefix);
+	if (n < 0)
+		return;
+	len = (size_t)n;
+	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	if (n < 0)
+		return;
+	len += (size_t)n;
+	if (len > sizeof(line) - 2) {
+		len = sizeof(line) - 2;
+		memcpy(line + len - 3, "...", 3);
+	}
+	line[len++] = '\n';
+	if (write(STDERR_FILENO, line, len) < 0)
+		return; /* nowhere left to report it */
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line("", fmt, ap);
+	va_end(ap);
+}
+
+void log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line("error: ", fmt, ap);
+	va_end(ap);
+}

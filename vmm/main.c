@@ -1,0 +1,93 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "init/init.h"
+#include "kvm/probe.h"
+#include "lib/log.h"
+
+/* Exit statuses beyond 0/1, for scripts: 2 is a usage error, 77 is "cannot run here" to automake-style tests. */
+#define EXIT_USAGE 2
+#define EXIT_SKIP 77
+
+static int cmd_kvm_probe(void)
+{
+	struct kvm_probe_result r;
+	int rc;
+
+	rc = kvm_probe(&r);
+	kvm_probe_report(rc, &r);
+	if (rc == -ENOENT)
+		return EXIT_SKIP;
+	return rc ? 1 : 0;
+}
+
+static int cmd_version(void)
+{
+	printf("shrike %s\n", SHRIKE_VERSION);
+	return 0;
+}
+
+static int cmd_help(void);
+
+static const struct command {
+	const char *name;
+	const char *alias;
+	int (*run)(void);
+	const char *help;
+} commands[] = {
+	{ "init", NULL, init_run, "the PID 1 role; run by hand it only prints what it would report" },
+	{ "kvm-probe", NULL, cmd_kvm_probe, "run a tiny guest on /dev/kvm; exit 0 ok, 1 failed, 77 no /dev/kvm" },
+	{ "--version", "version", cmd_version, "print the version" },
+	{ "help", "--help", cmd_help, "print this help" },
+};
+
+static int cmd_help(void)
+{
+	size_t i;
+
+	printf("usage: shrike COMMAND\n"
+	       "As PID 1, or when called as 'init', shrike runs the init role.\n\n"
+	       "commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-11s %s\n", commands[i].name, commands[i].help);
+	return 0;
+}
+
+static const struct command *command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name) || (commands[i].alias && !strcmp(commands[i].alias, name)))
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+	const char *self, *slash;
+
+	/* The kernel starts /init with whatever arguments the boot loader left over: ignore them as PID 1. */
+	self = argc > 0 ? argv[0] : "";
+	slash = strrchr(self, '/');
+	if (getpid() == 1 || !strcmp(slash ? slash + 1 : self, "init"))
+		return init_run();
+
+	if (argc < 2) {
+		log_error("no command given; try 'shrike help'");
+		return EXIT_USAGE;
+	}
+	cmd = command_find(argv[1]);
+	if (!cmd) {
+		log_error("unknown command '%s'; try 'shrike help'", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (argc > 2) {
+		log_error("%s takes no arguments", cmd->name);
+		return EXIT_USAGE;
+	}
+	return cmd->run();
+}
