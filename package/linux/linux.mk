@@ -16,13 +16,12 @@ $(eval $(call shrike-package,linux))
 
 # $(call linux-kernel,VARIANT,FRAGMENTS,GENERATED-FRAGMENT-TEXT,EXTRA-DEPS,IMAGE)
 # Configure from tinyconfig plus fragments, refuse the result if a requested symbol did
-# not stick, and build bzImage into IMAGE. The kernel .config is only rewritten when it
-# changes, so a no-op make never wakes kbuild.
+# not stick, and build bzImage into IMAGE. The kernel .config is only rewritten when its
+# content changes and kbuild only runs when an input changed, so a no-op make is fast.
 define linux-kernel
 LINUX_$(1)_BUILD := $(BUILD_DIR)/linux-$(1)
-LINUX_$(1)_FRAGMENTS := $(2)
 
-$$(LINUX_$(1)_BUILD)/.config: $(LINUX_DIR)/.stamp_extracted $(2) $(KCONFIG_CONFIG) $(TOPDIR)/package/check-kconfig
+$$(LINUX_$(1)_BUILD)/.stamp_configured: $(LINUX_DIR)/.stamp_extracted $(2) $(KCONFIG_CONFIG) $(TOPDIR)/package/check-kconfig
 	@$(call banner,linux $(LINUX_VERSION) ($(1)) Configuring)
 	$(Q)mkdir -p $$(@D)/cfg
 	$(Q)printf '%s\n' $(3) > $$(@D)/cfg/shrike.config
@@ -30,18 +29,20 @@ $$(LINUX_$(1)_BUILD)/.config: $(LINUX_DIR)/.stamp_extracted $(2) $(KCONFIG_CONFI
 	$(Q)cd $$(@D)/cfg && KCONFIG_CONFIG=.config $(LINUX_DIR)/scripts/kconfig/merge_config.sh -m -O . .config $(2) shrike.config >/dev/null
 	$(Q)$(LINUX_MAKE) O=$$(@D)/cfg -s KCONFIG_CONFIG=.config olddefconfig
 	$(Q)$(TOPDIR)/package/check-kconfig $$(@D)/cfg/.config $(2) $$(@D)/cfg/shrike.config
-	$(Q)cmp -s $$(@D)/cfg/.config $$@ || cp $$(@D)/cfg/.config $$@
+	$(Q)cmp -s $$(@D)/cfg/.config $$(@D)/.config || cp $$(@D)/cfg/.config $$(@D)/.config
+	$(Q)touch $$@
 
-$(5): $$(LINUX_$(1)_BUILD)/.config $(4) FORCE
+# Remade by the stamp above; its mtime only moves when its content changed.
+$$(LINUX_$(1)_BUILD)/.config: $$(LINUX_$(1)_BUILD)/.stamp_configured ;
+
+$(5): $$(LINUX_$(1)_BUILD)/.config $(4)
 	@$(call banner,linux $(LINUX_VERSION) ($(1)) Building)
 	$(Q)$(LINUX_MAKE) O=$$(LINUX_$(1)_BUILD) -s -j$(PARALLEL_JOBS) bzImage
 	$(Q)mkdir -p $$(@D)
-	$(Q)cmp -s $$(LINUX_$(1)_BUILD)/arch/x86/boot/bzImage $$@ || cp $$(LINUX_$(1)_BUILD)/arch/x86/boot/bzImage $$@
+	$(Q)cp $$(LINUX_$(1)_BUILD)/arch/x86/boot/bzImage $$@
 
-.PHONY: linux-$(1) linux-$(1)-menuconfig
+.PHONY: linux-$(1)
 linux-$(1): $(5)
-linux-$(1)-menuconfig: $$(LINUX_$(1)_BUILD)/.config
-	$(LINUX_MAKE) O=$$(LINUX_$(1)_BUILD) menuconfig
 endef
 
 LINUX_HOST_CMDLINE := $(call qstrip,$(CONFIG_BOARD_CONSOLE) $(CONFIG_LINUX_HOST_CMDLINE_EXTRA))
