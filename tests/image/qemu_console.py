@@ -65,6 +65,11 @@ class Qemu:
                     return m
                 raise ConsoleTimeout(f"QEMU exited (status {self.proc.wait()}) before {pattern!r}")
 
+    def expect_line(self, pattern, timeout):
+        """Like expect(), but only once the whole line has arrived: returns the match of
+        pattern and the rest of its line (group "rest"), without the line end."""
+        return self.expect(f"(?:{pattern})(?P<rest>[^\\r\\n]*)\\r?\\n", timeout)
+
     def send(self, text):
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
