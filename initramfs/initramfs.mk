@@ -10,15 +10,25 @@ $(GEN_INIT_CPIO): $(LINUX_DIR)/.stamp_extracted
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc -O2 -o $@ $(LINUX_DIR)/usr/gen_init_cpio.c
 
-ROOTFS_SKELETON := $(shell find $(TOPDIR)/initramfs/skeleton 2>/dev/null)
-$(IMAGES_DIR)/rootfs.cpio: $(GEN_INIT_CPIO) $(MKLIST) $(SHRIKE_BIN) $(BUSYBOX_DIR)/.stamp_installed $(ROOTFS_SKELETON)
-	@$(call banner,rootfs Assembling initramfs)
-	$(Q)mkdir -p $(@D) $(BUILD_DIR)/rootfs
-	$(Q)$(MKLIST) --skeleton $(TOPDIR)/initramfs/skeleton --busybox $(BUSYBOX_BIN) \
-		--file /init=$(SHRIKE_BIN) > $(BUILD_DIR)/rootfs/files.list
-	$(Q)$(GEN_INIT_CPIO) -t $(SOURCE_DATE_EPOCH) $(BUILD_DIR)/rootfs/files.list > $@.tmp && mv $@.tmp $@
+ROOTFS_CPIO := $(IMAGES_DIR)/rootfs.cpio
 
-$(IMAGES_DIR)/rootfs.cpio.gz: $(IMAGES_DIR)/rootfs.cpio
+# Without CONFIG_PACKAGE_BUSYBOX the appliance has no rescue shell at all.
+ROOTFS_BUSYBOX_DEP := $(if $(filter y,$(CONFIG_PACKAGE_BUSYBOX)),$(BUSYBOX_DIR)/.stamp_installed)
+ROOTFS_BUSYBOX_ARG := $(if $(filter y,$(CONFIG_PACKAGE_BUSYBOX)),--busybox $(BUSYBOX_BIN))
+ROOTFS_SKELETON := $(shell find $(TOPDIR)/initramfs/skeleton 2>/dev/null)
+$(BUILD_DIR)/rootfs/.stamp_assembled: $(GEN_INIT_CPIO) $(MKLIST) $(SHRIKE_BIN) $(ROOTFS_BUSYBOX_DEP) $(ROOTFS_SKELETON) $(KCONFIG_CONFIG)
+	@$(call banner,rootfs Assembling initramfs)
+	$(Q)mkdir -p $(IMAGES_DIR) $(BUILD_DIR)/rootfs
+	$(Q)$(MKLIST) --skeleton $(TOPDIR)/initramfs/skeleton $(ROOTFS_BUSYBOX_ARG) \
+		--file /init=$(SHRIKE_BIN) > $(BUILD_DIR)/rootfs/files.list
+	$(Q)$(GEN_INIT_CPIO) -t $(SOURCE_DATE_EPOCH) $(BUILD_DIR)/rootfs/files.list > $(ROOTFS_CPIO).tmp
+	$(Q)cmp -s $(ROOTFS_CPIO).tmp $(ROOTFS_CPIO) && rm $(ROOTFS_CPIO).tmp || mv $(ROOTFS_CPIO).tmp $(ROOTFS_CPIO)
+	$(Q)touch $@
+
+# An unchanged archive keeps its mtime, so the kernel that embeds it is not relinked.
+$(ROOTFS_CPIO): $(BUILD_DIR)/rootfs/.stamp_assembled ;
+
+$(IMAGES_DIR)/rootfs.cpio.gz: $(ROOTFS_CPIO)
 	$(Q)gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
 
 .PHONY: rootfs
