@@ -9,11 +9,15 @@ SHELL := /bin/bash
 
 O ?= $(TOPDIR)/output
 override O := $(abspath $(O))
+# O= on the command line would reach every package's own make through MAKEFLAGS, and
+# kbuild-style makefiles (busybox) would then build into our output directory. Sub-makes
+# of ours get O explicitly instead.
+MAKEOVERRIDES := $(filter-out O=%,$(MAKEOVERRIDES))
 # Like Buildroot: .config lives in the tree unless an out-of-tree O= is given.
 CONFIG_DIR := $(if $(filter $(TOPDIR)/output,$(O)),$(TOPDIR),$(O))
 KCONFIG_CONFIG := $(CONFIG_DIR)/.config
 KCONFIG_ENV = KCONFIG_CONFIG=$(KCONFIG_CONFIG) srctree=$(TOPDIR)
-
+KCONFIG_FILES := $(TOPDIR)/Kconfig $(TOPDIR)/vmm/Kconfig
 
 BUILD_DIR  := $(O)/build
 HOST_DIR   := $(O)/host
@@ -67,16 +71,22 @@ endif
 include $(KCONFIG_CONFIG)
 endif
 
+# A Kconfig that gained symbols since .config was written: give them their defaults
+# (make then re-reads the updated .config), as Buildroot's syncconfig does.
+$(KCONFIG_CONFIG): $(KCONFIG_FILES)
+	$(Q)$(KCONFIG_ENV) $(KCONFIGLIB)/olddefconfig.py $(TOPDIR)/Kconfig >/dev/null
+	$(Q)touch $@
+
 BOARD := $(call qstrip,$(CONFIG_BOARD))
 BOARD_DIR := $(TOPDIR)/board/$(BOARD)
 
 HOST_SETUP_STAMP := $(HOST_DIR)/.stamp_host_setup
 
-# The musl toolchain (package/musl) and the flags for everything in the appliance.
+# The musl toolchain (package/musl) and the flags for the packages built with it; every
+# link for the appliance is static (musl is built without shared libraries).
 SYSROOT := $(HOST_DIR)/x86_64-shrike-linux-musl
 TARGET_CC := $(SYSROOT)/bin/musl-gcc
 TARGET_CFLAGS := -Os -pipe -ffile-prefix-map=$(O)=. -ffile-prefix-map=$(TOPDIR)=.
-TARGET_LDFLAGS := -static
 
 .PHONY: all world run test bench clean distclean help host-setup \
 	menuconfig savedefconfig olddefconfig source FORCE
@@ -84,7 +94,7 @@ TARGET_LDFLAGS := -static
 # `all` times the whole build; `world` is the build itself.
 all:
 	@start=$$(date +%s%N); \
-	$(MAKE) --no-print-directory world && \
+	$(MAKE) --no-print-directory O=$(O) world && \
 	end=$$(date +%s%N) && \
 	echo ">>> Build finished in $$(( (end - start) / 1000000000 )).$$(( (end - start) / 100000000 % 10 )) s: images in $(IMAGES_DIR)"
 
@@ -102,7 +112,19 @@ include $(TOPDIR)/vmm/shrike.mk
 include $(TOPDIR)/initramfs/initramfs.mk
 include $(TOPDIR)/tools/image.mk
 
-source: $(PACKAGES_SOURCE)
+source: $(foreach p,$(PACKAGES),$(p)-source)
+
+# legal-info: what the firmware contains and under which license, with the exact
+# sources, so they can be handed over with the image as the GPL asks.
+LEGAL_INFO_DIR := $(O)/legal-info
+.PHONY: legal-info
+legal-info: $(foreach p,$(PACKAGES),$(p)-source)
+	$(Q)rm -rf $(LEGAL_INFO_DIR) && mkdir -p $(LEGAL_INFO_DIR)/sources
+	$(Q)echo "package,version,debian source,license" > $(LEGAL_INFO_DIR)/manifest.csv
+	$(Q)$(foreach p,$(PACKAGES),\
+		echo '$(p),$($(call UPPERCASE,$(p))_VERSION),$($(call UPPERCASE,$(p))_SOURCE_PACKAGE)=$($(call UPPERCASE,$(p))_DEB_VERSION),"$($(call UPPERCASE,$(p))_LICENSE)"' >> $(LEGAL_INFO_DIR)/manifest.csv; \
+		mkdir -p $(LEGAL_INFO_DIR)/sources/$(p) && cp $($(call UPPERCASE,$(p))_DL_FILES) $(LEGAL_INFO_DIR)/sources/$(p)/;)
+	@echo "Wrote $(LEGAL_INFO_DIR)/manifest.csv and sources/"
 
 world: $(IMAGES)
 
@@ -146,6 +168,7 @@ help:
 	@echo 'Build:'
 	@echo '  all                - build every image into output/images (default)'
 	@echo '  source             - download every pinned source into the cache'
+	@echo '  legal-info         - list packages, versions and licenses, with their sources'
 	@echo '  <pkg>, <pkg>-source, <pkg>-extract, <pkg>-dirclean'
 	@echo '  linux-host, linux-guest, shrike, rootfs, guest-initrd, disk-image'
 	@echo 'Run and test:'

@@ -57,7 +57,7 @@ $(1)-extract: $$($(2)_DIR)/.stamp_extracted
 $(1)-dirclean:
 	rm -rf $$($(2)_DIR)
 
-PACKAGES_SOURCE += $(1)-source
+PACKAGES += $(1)
 endef
 
 UPPERCASE = $(shell echo $(1) | tr a-z- A-Z_)
