@@ -20,7 +20,7 @@ $(BUILD_DIR)/rootfs/.stamp_assembled: $(GEN_INIT_CPIO) $(MKLIST) $(SHRIKE_BIN) $
 	@$(call banner,rootfs Assembling initramfs)
 	$(Q)mkdir -p $(IMAGES_DIR) $(BUILD_DIR)/rootfs
 	$(Q)$(MKLIST) --skeleton $(TOPDIR)/initramfs/skeleton $(ROOTFS_BUSYBOX_ARG) \
-		--file /init=$(SHRIKE_BIN) > $(BUILD_DIR)/rootfs/files.list
+		--file /bin/shrike=$(SHRIKE_BIN) --link /init=/bin/shrike > $(BUILD_DIR)/rootfs/files.list
 	$(Q)$(GEN_INIT_CPIO) -t $(SOURCE_DATE_EPOCH) $(BUILD_DIR)/rootfs/files.list > $(ROOTFS_CPIO).tmp
 	$(Q)cmp -s $(ROOTFS_CPIO).tmp $(ROOTFS_CPIO) && rm $(ROOTFS_CPIO).tmp || mv $(ROOTFS_CPIO).tmp $(ROOTFS_CPIO)
 	$(Q)touch $@
