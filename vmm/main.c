@@ -6,6 +6,7 @@
 #include "init/init.h"
 #include "kvm/probe.h"
 #include "lib/log.h"
+#include "run.h"
 
 /* Exit statuses beyond 0/1, for scripts: 2 is a usage error, 77 is "cannot run here" to automake-style tests. */
 #define EXIT_USAGE 2
@@ -35,19 +36,23 @@ static const struct command {
 	const char *name;
 	const char *alias;
 	int (*run)(void);
+	int (*run_args)(int argc, char **argv);	/* instead of run, for commands with options */
 	const char *help;
 } commands[] = {
-	{ "init", NULL, init_run, "the PID 1 role; run by hand it only prints what it would report" },
-	{ "kvm-probe", NULL, cmd_kvm_probe, "run a tiny guest on /dev/kvm; exit 0 ok, 1 failed, 77 no /dev/kvm" },
-	{ "--version", "version", cmd_version, "print the version" },
-	{ "help", "--help", cmd_help, "print this help" },
+	{ "init", NULL, init_run, NULL, "the PID 1 role; run by hand it only prints what it would report" },
+	{ "run", NULL, NULL, run_main,
+	  "boot a guest: run --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT] [--mem 256M] [--vcpus N];\n"
+	  "              exit 0 poweroff, 10 reboot, 11 crash, 12 SIGTERM/SIGINT, 1 error, 2 usage" },
+	{ "kvm-probe", NULL, cmd_kvm_probe, NULL, "run a tiny guest on /dev/kvm; exit 0 ok, 1 failed, 77 no /dev/kvm" },
+	{ "--version", "version", cmd_version, NULL, "print the version" },
+	{ "help", "--help", cmd_help, NULL, "print this help" },
 };
 
 static int cmd_help(void)
 {
 	size_t i;
 
-	printf("usage: shrike COMMAND\n"
+	printf("usage: shrike COMMAND [OPTIONS]\n"
 	       "As PID 1, or when called as 'init', shrike runs the init role.\n\n"
 	       "commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -85,6 +90,8 @@ int main(int argc, char **argv)
 		log_error("unknown command '%s'; try 'shrike help'", argv[1]);
 		return EXIT_USAGE;
 	}
+	if (cmd->run_args)
+		return cmd->run_args(argc - 1, argv + 1);
 	if (argc > 2) {
 		log_error("%s takes no arguments", cmd->name);
 		return EXIT_USAGE;

@@ -1,0 +1,12 @@
+#ifndef SHRIKE_HW_I8042_H
+#define SHRIKE_HW_I8042_H
+
+#include "kvm/vm.h"
+
+/*
+ * Just enough of the PC keyboard controller for a guest to reset the machine with it (Linux reboot=k): the
+ * status port reads "nothing pending" and command 0xfe (pulse the reset line) ends the VM with a reboot.
+ */
+int i8042_create(struct vm *vm);
+
+#endif

@@ -1,0 +1,38 @@
+#ifndef SHRIKE_HW_SERIAL_H
+#define SHRIKE_HW_SERIAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvm/vm.h"
+
+#define SERIAL_COM1_PORT	0x3f8
+#define SERIAL_COM1_IRQ		4
+#define SERIAL_RX_FIFO		64
+
+/* An 8250 UART with a receive FIFO: what the guest writes goes to out_fd, what arrives on in_fd to the guest. */
+struct serial {
+	struct vm *vm;
+	unsigned int irq;
+	int in_fd;
+	int out_fd;
+	pthread_mutex_t lock;
+	uint8_t dll, dlm, ier, iir, lcr, mcr, lsr, msr, scr;
+	uint8_t rx[SERIAL_RX_FIFO];
+	unsigned int rx_head, rx_count;
+	int irq_level;
+	int stop_fd;		/* eventfd that ends the input thread */
+	pthread_t input;
+	bool input_started;
+};
+
+/* Registers COM1 at SERIAL_COM1_PORT on vm's port bus. Returns 0 or -errno (logged). */
+int serial_create(struct serial *s, struct vm *vm, int in_fd, int out_fd);
+
+/* Starts the thread that feeds in_fd to the guest. */
+int serial_start(struct serial *s);
+
+void serial_destroy(struct serial *s);
+
+#endif

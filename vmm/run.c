@@ -1,0 +1,410 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "hw/i8042.h"
+#include "hw/serial.h"
+#include "kvm/boot_bzimage.h"
+#include "kvm/cpuid.h"
+#include "kvm/mptable.h"
+#include "kvm/vcpu.h"
+#include "kvm/vm.h"
+#include "lib/log.h"
+#include "run.h"
+
+#define MIB			(1024ULL * 1024)
+#define RUN_MIN_MEM		(32 * MIB)
+#define RUN_MAX_MEM		(1024ULL * 1024 * MIB)	/* 1 TiB, far beyond any box this runs on */
+#define RUN_DEFAULT_MEM		(256 * MIB)
+#define RUN_MAX_VCPUS		MPTABLE_MAX_VCPUS
+/* Our own bound on the command line, whatever cmdline_size the kernel claims. */
+#define RUN_MAX_CMDLINE		4096
+#define RUN_DEFAULT_CMDLINE	"console=ttyS0"
+
+/* Low-memory addresses of what the loader writes besides the kernel (see docs/vmm.md, memory layout). */
+#define ZERO_PAGE_ADDR		0x7000ULL
+#define CMDLINE_ADDR		0x20000ULL
+
+struct run_opts {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	uint64_t mem;
+	unsigned int vcpus;
+};
+
+/* "256M", "1G", "65536K"; a bare number is MiB, as with lkvm -m and qemu -m. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v, mul = MIB;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'K': case 'k': mul = 1024; end++; break;
+	case 'M': case 'm': mul = MIB; end++; break;
+	case 'G': case 'g': mul = 1024 * MIB; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end || v > UINT64_MAX / mul)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long n;
+	char *end;
+	int c;
+
+	*o = (struct run_opts){ .cmdline = RUN_DEFAULT_CMDLINE, .mem = RUN_DEFAULT_MEM, .vcpus = 1 };
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'c': o->cmdline = optarg; break;
+		case 'm':
+			if (parse_size(optarg, &o->mem) < 0 || o->mem < RUN_MIN_MEM || o->mem > RUN_MAX_MEM ||
+			    o->mem % 4096) {
+				log_error("run: --mem %s: expected a size from 32M to 1024G, e.g. 256M", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > RUN_MAX_VCPUS) {
+				log_error("run: --vcpus %s: expected a number from 1 to %d", optarg, RUN_MAX_VCPUS);
+				return -EINVAL;
+			}
+			o->vcpus = (unsigned int)n;
+			break;
+		case ':':
+			log_error("run: %s needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			log_error("run: unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("run: unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->kernel) {
+		log_error("run: --kernel is required");
+		return -EINVAL;
+	}
+	if (strlen(o->cmdline) > RUN_MAX_CMDLINE) {
+		log_error("run: --cmdline is longer than %d bytes", RUN_MAX_CMDLINE);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Reads the whole of path into a new buffer. */
+static int read_file(const char *what, const char *path, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+	int fd, ret;
+
+	*buf = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		log_error("run: %s %s: %s", what, path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0) {
+		ret = -EINVAL;
+		log_error("run: %s %s: not a regular, non-empty file", what, path);
+		goto out;
+	}
+	*len = (size_t)st.st_size;
+	*buf = malloc(*len);
+	if (!*buf) {
+		ret = -ENOMEM;
+		log_error("run: %s %s: %zu bytes: out of memory", what, path, *len);
+		goto out;
+	}
+	while (got < *len) {
+		n = read(fd, *buf + got, *len - got);
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			log_error("run: %s %s: %s", what, path, n < 0 ? strerror(errno) : "file shrank while reading");
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int load_initrd(struct vm *vm, const struct bzimage *bz, const char *path, struct boot_layout *layout)
+{
+	char err[160];
+	uint8_t *data;
+	size_t len;
+	void *dst;
+	int ret;
+
+	ret = read_file("initrd", path, &data, &len);
+	if (ret < 0)
+		return ret;
+	if (len > UINT32_MAX) {
+		log_error("run: initrd %s: %zu bytes, more than the boot protocol's 4 GiB", path, len);
+		ret = -EFBIG;
+		goto out;
+	}
+	ret = bzimage_place_initrd(bz, vm->low_size, len, &layout->initrd_addr, err, sizeof(err));
+	if (ret < 0) {
+		log_error("run: initrd %s: %s (--mem too small?)", path, err);
+		goto out;
+	}
+	dst = vm_gpa_to_host(vm, layout->initrd_addr, len);
+	if (!dst) {
+		ret = -ENOMEM;
+		log_error("run: initrd %s: does not fit in guest RAM", path);
+		goto out;
+	}
+	memcpy(dst, data, len);
+	layout->initrd_size = (uint32_t)len;
+out:
+	free(data);
+	return ret;
+}
+
+/* Loads kernel, initrd and command line and writes the zero page and MP table into guest memory. */
+static int load_guest(struct vm *vm, const struct run_opts *o, const struct kvm_cpuid2 *cpuid)
+{
+	struct boot_layout layout = { 0 };
+	uint32_t signature = 0, features = 0;
+	size_t len, cmdline_len = strlen(o->cmdline);
+	uint8_t *image, *zp, *mp;
+	struct bzimage bz;
+	char err[160];
+	void *dst;
+	unsigned int i;
+	int ret;
+
+	ret = read_file("kernel", o->kernel, &image, &len);
+	if (ret < 0)
+		return ret;
+	ret = bzimage_parse(image, len, cmdline_len, &bz, err, sizeof(err));
+	if (ret < 0) {
+		log_error("run: kernel %s: %s", o->kernel, err);
+		goto out;
+	}
+	dst = vm_gpa_to_host(vm, BOOT_KERNEL_ADDR, bz.kernel_size);
+	if (!dst || bz.kernel_end > vm->low_size) {
+		ret = -ENOMEM;
+		log_error("run: kernel %s: needs RAM up to 0x%" PRIx64 ", more than --mem gives", o->kernel,
+			  bz.kernel_end);
+		goto out;
+	}
+	memcpy(dst, image + bz.setup_size, bz.kernel_size);
+
+	layout.low_ram = vm->low_size;
+	layout.high_ram = vm->ram_size - vm->low_size;
+	layout.cmdline_addr = CMDLINE_ADDR;
+	layout.cmdline_len = (uint32_t)cmdline_len;
+	dst = vm_gpa_to_host(vm, CMDLINE_ADDR, cmdline_len + 1);
+	memcpy(dst, o->cmdline, cmdline_len + 1);
+	if (o->initrd) {
+		ret = load_initrd(vm, &bz, o->initrd, &layout);
+		if (ret < 0)
+			goto out;
+	}
+	zp = vm_gpa_to_host(vm, ZERO_PAGE_ADDR, BOOT_ZERO_PAGE_SIZE);
+	bzimage_zero_page(zp, image, &bz, &layout);
+
+	for (i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1) {
+			signature = cpuid->entries[i].eax;
+			features = cpuid->entries[i].edx;
+		}
+	mp = vm_gpa_to_host(vm, MPTABLE_ADDR, mptable_size(o->vcpus));
+	mptable_build(mp, MPTABLE_ADDR, o->vcpus, signature, features);
+out:
+	free(image);
+	return ret;
+}
+
+static int vm_status(int reason)
+{
+	switch (reason) {
+	case VM_EXIT_POWEROFF:
+		return RUN_EXIT_POWEROFF;
+	case VM_EXIT_REBOOT:
+		return RUN_EXIT_REBOOT;
+	case VM_EXIT_CRASH:
+		return RUN_EXIT_CRASH;
+	case VM_EXIT_SIGNAL:
+		return RUN_EXIT_SIGNAL;
+	default:
+		return RUN_EXIT_ERROR;
+	}
+}
+
+/* Waits for the guest to end or the host to ask us to stop, whichever comes first. */
+static void wait_for_exit(struct vm *vm, int sig_fd)
+{
+	struct pollfd fds[2] = { { .fd = vm->exit_fd, .events = POLLIN }, { .fd = sig_fd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+
+	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("run: poll: %s", strerror(errno));
+			vm_request_exit(vm, VM_EXIT_ERROR);
+			return;
+		}
+		if ((fds[1].revents & POLLIN) && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			log_info("run: %s received, stopping the guest", strsignal((int)si.ssi_signo));
+			vm_request_exit(vm, VM_EXIT_SIGNAL);
+		}
+	}
+}
+
+/*
+ * On a terminal the guest gets every key as typed (Ctrl-C included) and echoes for itself; SIGTERM and SIGINT
+ * from elsewhere still stop us.
+ */
+static bool raw_terminal(struct termios *saved)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, saved) < 0)
+		return false;
+	t = *saved;
+	t.c_iflag &= (tcflag_t)~ICRNL;
+	t.c_lflag &= (tcflag_t)~(ICANON | ECHO | ISIG);
+	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+}
+
+static int run_vm(const struct run_opts *o, int sig_fd)
+{
+	struct kvm_cpuid2 *cpuid = NULL;
+	struct vcpu *vcpus = NULL;
+	struct termios saved_tty;
+	bool tty_raw = false;
+	struct serial serial;
+	bool serial_made = false;
+	unsigned int i, made = 0;
+	struct vm vm;
+	int ret;
+
+	ret = vm_create(&vm, o->mem);
+	if (ret < 0)
+		return RUN_EXIT_ERROR;
+	cpuid = cpuid_supported(vm.kvm_fd);
+	vcpus = calloc(o->vcpus, sizeof(*vcpus));
+	if (!cpuid || !vcpus) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = load_guest(&vm, o, cpuid);
+	if (ret < 0)
+		goto out;
+	ret = serial_create(&serial, &vm, STDIN_FILENO, STDOUT_FILENO);
+	if (ret < 0)
+		goto out;
+	serial_made = true;
+	ret = i8042_create(&vm);
+	if (ret < 0)
+		goto out;
+	for (made = 0; made < o->vcpus; made++) {
+		ret = vcpu_create(&vcpus[made], &vm, made, o->vcpus, cpuid);
+		if (ret < 0)
+			goto out;
+	}
+	ret = vcpu_setup_long_mode(&vcpus[0], BOOT_KERNEL_ADDR + BOOT_ENTRY_64_OFFSET, ZERO_PAGE_ADDR);
+	if (ret < 0)
+		goto out;
+
+	tty_raw = raw_terminal(&saved_tty);
+	ret = serial_start(&serial);
+	for (i = 0; ret == 0 && i < o->vcpus; i++)
+		ret = vcpu_start(&vcpus[i]);
+	if (ret < 0)
+		vm_request_exit(&vm, VM_EXIT_ERROR);
+	wait_for_exit(&vm, sig_fd);
+	ret = 0;
+out:
+	/* Whatever ended the run, every vCPU thread leaves KVM_RUN before its memory goes away. */
+	vm_request_exit(&vm, VM_EXIT_ERROR);
+	for (i = 0; i < made; i++)
+		vcpu_stop(&vcpus[i]);
+	if (serial_made)
+		serial_destroy(&serial);
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+	for (i = 0; i < made; i++)
+		vcpu_destroy(&vcpus[i]);
+	free(vcpus);
+	free(cpuid);
+	i = (unsigned int)atomic_load(&vm.exit_reason);
+	vm_destroy(&vm);
+	return ret < 0 ? RUN_EXIT_ERROR : vm_status((int)i);
+}
+
+int run_main(int argc, char **argv)
+{
+	struct run_opts o;
+	sigset_t stop, old;
+	int sig_fd, status;
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return RUN_EXIT_USAGE;
+	/* Blocked before any thread starts, so only the signalfd sees them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		log_error("run: signalfd: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return RUN_EXIT_ERROR;
+	}
+	status = run_vm(&o, sig_fd);
+	close(sig_fd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status;
+}
