@@ -265,6 +265,15 @@ out:
 	return ret;
 }
 
+static const char *const exit_names[] = {
+	[VM_RUNNING] = "still running",
+	[VM_EXIT_POWEROFF] = "the guest powered off",
+	[VM_EXIT_REBOOT] = "the guest rebooted",
+	[VM_EXIT_CRASH] = "the guest crashed",
+	[VM_EXIT_ERROR] = "VMM error",
+	[VM_EXIT_SIGNAL] = "stopped by a signal",
+};
+
 static int vm_status(int reason)
 {
 	switch (reason) {
@@ -304,7 +313,7 @@ static void wait_for_exit(struct vm *vm, int sig_fd)
 
 /*
  * On a terminal the guest gets every key as typed (Ctrl-C included) and echoes for itself; SIGTERM and SIGINT
- * from elsewhere still stop us.
+ * from elsewhere still stop us. Output passes untouched: the guest's own tty already turned \n into \r\n.
  */
 static bool raw_terminal(struct termios *saved)
 {
@@ -315,6 +324,7 @@ static bool raw_terminal(struct termios *saved)
 	t = *saved;
 	t.c_iflag &= (tcflag_t)~ICRNL;
 	t.c_lflag &= (tcflag_t)~(ICANON | ECHO | ISIG);
+	t.c_oflag &= (tcflag_t)~OPOST;
 	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
 }
 
@@ -381,6 +391,8 @@ out:
 	free(cpuid);
 	i = (unsigned int)atomic_load(&vm.exit_reason);
 	vm_destroy(&vm);
+	if (ret == 0)
+		log_info("run: %s (exit status %d)", exit_names[i], vm_status((int)i));
 	return ret < 0 ? RUN_EXIT_ERROR : vm_status((int)i);
 }
 

@@ -127,6 +127,8 @@ int bzimage_parse(const uint8_t *image, size_t len, size_t cmdline_len, struct b
 	bz->init_size = get32(image + OFF_INIT_SIZE);
 	/* A kernel that is not relocatable decompresses at pref_address whatever its load address. */
 	pref = get64(image + OFF_PREF_ADDRESS);
+	if (pref > UINT64_MAX - bz->init_size - BOOT_KERNEL_ADDR)
+		return bad(-EINVAL, err, errlen, "pref_address 0x%llx is out of range", (unsigned long long)pref);
 	bz->kernel_end = (pref > BOOT_KERNEL_ADDR ? pref : BOOT_KERNEL_ADDR) + bz->init_size;
 	if (bz->kernel_end < BOOT_KERNEL_ADDR + bz->kernel_size)
 		bz->kernel_end = BOOT_KERNEL_ADDR + bz->kernel_size;
