@@ -305,7 +305,7 @@ static void wait_for_exit(struct vm *vm, int sig_fd)
 			return;
 		}
 		if ((fds[1].revents & POLLIN) && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
-			log_info("run: %s received, stopping the guest", strsignal((int)si.ssi_signo));
+			log_info("run: %s received, stopping the guest", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			vm_request_exit(vm, VM_EXIT_SIGNAL);
 		}
 	}
