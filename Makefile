@@ -24,9 +24,10 @@ HOST_DIR   := $(O)/host
 TARGET_DIR := $(O)/target
 IMAGES_DIR := $(O)/images
 DL_DIR     := $(abspath $(or $(SHRIKE_DL_DIR),$(HOME)/.cache/shrike/dl))
+# No CCACHE_BASEDIR: ccache would rewrite absolute paths in the compiler's arguments to
+# relative ones, the kernel's -fmacro-prefix-map would no longer match them, and a
+# cached build would differ from an uncached one.
 export CCACHE_DIR ?= $(HOME)/.cache/shrike/ccache
-# Paths under the tree are hashed relative to it, so every clone shares the cache.
-export CCACHE_BASEDIR := $(TOPDIR)
 
 DEFAULT_BOARD := qemu_x86_64
 BOARDS := $(notdir $(patsubst %/defconfig,%,$(wildcard board/*/defconfig)))
@@ -42,6 +43,8 @@ export SOURCE_DATE_EPOCH := $(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/
 export KBUILD_BUILD_TIMESTAMP := $(shell date -u -d @$(SOURCE_DATE_EPOCH) '+%Y-%m-%d %H:%M:%S UTC')
 export KBUILD_BUILD_USER := shrike
 export KBUILD_BUILD_HOST := shrike
+# The "#N" build counter would otherwise count relinks in an output directory.
+export KBUILD_BUILD_VERSION := 1
 export USER := shrike
 export HOST := shrike
 export TZ := UTC
