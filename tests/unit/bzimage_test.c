@@ -7,6 +7,7 @@
 #include "kvm/boot_bzimage.h"
 #include "kvm/e820.h"
 #include "kvm/vm.h"
+#include "lib/le.h"
 
 /* A synthetic bzImage: 4 setup sectors + boot sector, then KERNEL_BYTES of "kernel", header as Linux 6.x has it. */
 #define SETUP_SECTS	4
@@ -19,45 +20,23 @@
 static uint8_t image[IMAGE_BYTES];
 static char err[160];
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static void make_image(void)
 {
 	memset(image, 0, sizeof(image));
 	image[0x1f1] = SETUP_SECTS;
-	put32(image + 0x1f4, KERNEL_BYTES / 16);	/* syssize */
-	put16(image + 0x1fe, 0xaa55);
+	le_put32(image + 0x1f4, KERNEL_BYTES / 16);	/* syssize */
+	le_put16(image + 0x1fe, 0xaa55);
 	image[0x200] = 0xeb;				/* jmp over the header to 0x26c */
 	image[0x201] = 0x6a;
 	memcpy(image + 0x202, "HdrS", 4);
-	put16(image + 0x206, 0x020f);
+	le_put16(image + 0x206, 0x020f);
 	image[0x211] = 0x01;				/* LOADED_HIGH */
-	put32(image + 0x22c, 0x7fffffff);		/* initrd_addr_max */
-	put32(image + 0x230, 0x200000);			/* kernel_alignment */
-	put16(image + 0x236, 0x0003);			/* XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G */
-	put32(image + 0x238, 2047);			/* cmdline_size */
-	put32(image + 0x258, 0x1000000);		/* pref_address */
-	put32(image + 0x260, INIT_SIZE);
+	le_put32(image + 0x22c, 0x7fffffff);		/* initrd_addr_max */
+	le_put32(image + 0x230, 0x200000);			/* kernel_alignment */
+	le_put16(image + 0x236, 0x0003);			/* XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G */
+	le_put32(image + 0x238, 2047);			/* cmdline_size */
+	le_put32(image + 0x258, 0x1000000);		/* pref_address */
+	le_put32(image + 0x260, INIT_SIZE);
 	memset(image + SETUP_BYTES, 0x90, KERNEL_BYTES);
 }
 
@@ -121,7 +100,7 @@ static const char *test_bad_boot_flag(void)
 	struct bzimage bz;
 
 	make_image();
-	put16(image + 0x1fe, 0x55aa);
+	le_put16(image + 0x1fe, 0x55aa);
 	CHECK_INT(parse(IMAGE_BYTES, 0, &bz), -EINVAL);
 	CHECK_STR(err, "not a bzImage (boot_flag is 0x55aa, not 0xaa55)");
 	return NULL;
@@ -143,7 +122,7 @@ static const char *test_old_version(void)
 	struct bzimage bz;
 
 	make_image();
-	put16(image + 0x206, 0x020b);
+	le_put16(image + 0x206, 0x020b);
 	CHECK_INT(parse(IMAGE_BYTES, 0, &bz), -EINVAL);
 	CHECK_STR(err, "boot protocol version 2.11 is too old (need 2.12 or later)");
 	return NULL;
@@ -154,7 +133,7 @@ static const char *test_no_64bit_entry(void)
 	struct bzimage bz;
 
 	make_image();
-	put16(image + 0x236, 0x0002);
+	le_put16(image + 0x236, 0x0002);
 	CHECK_INT(parse(IMAGE_BYTES, 0, &bz), -EINVAL);
 	CHECK(strstr(err, "XLF_KERNEL_64"));
 	return NULL;
@@ -269,16 +248,16 @@ static const char *test_zero_page(void)
 	CHECK(!memcmp(zp + 0x202, "HdrS", 4));		/* the setup header is copied */
 	CHECK_INT(zp[0x1f1], SETUP_SECTS);
 	CHECK_INT(zp[0x210], 0xff);			/* type_of_loader */
-	CHECK_INT(get32(zp + 0x228), 0x20000);		/* cmd_line_ptr */
-	CHECK_INT(get32(zp + 0x0c8), 0);
-	CHECK_INT(get32(zp + 0x218), 0x7f000000);	/* ramdisk_image */
-	CHECK_INT(get32(zp + 0x21c), 0x123456);		/* ramdisk_size */
+	CHECK_INT(le_get32(zp + 0x228), 0x20000);		/* cmd_line_ptr */
+	CHECK_INT(le_get32(zp + 0x0c8), 0);
+	CHECK_INT(le_get32(zp + 0x218), 0x7f000000);	/* ramdisk_image */
+	CHECK_INT(le_get32(zp + 0x21c), 0x123456);		/* ramdisk_size */
 	CHECK_INT(zp[0x26c], 0);			/* after the header: zeroed, not copied */
 	CHECK_INT(zp[0x1e8], 4);			/* e820_entries */
 	e = zp + 0x2d0 + 3 * 20;
-	CHECK_INT(get64(e), VM_HIGH_RAM_START);
-	CHECK_INT(get64(e + 8), 1024 * MIB);
-	CHECK_INT(get32(e + 16), E820_RAM);
+	CHECK_INT(le_get64(e), VM_HIGH_RAM_START);
+	CHECK_INT(le_get64(e + 8), 1024 * MIB);
+	CHECK_INT(le_get32(e + 16), E820_RAM);
 	return NULL;
 }
 

@@ -3,6 +3,7 @@
 
 #include "check.h"
 #include "kvm/mptable.h"
+#include "lib/le.h"
 
 static uint8_t buf[4096];
 
@@ -15,16 +16,6 @@ static uint8_t sum(const uint8_t *p, size_t len)
 	return s;
 }
 
-static unsigned int get16(const uint8_t *p)
-{
-	return (unsigned int)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
 static const char *test_structure(void)
 {
 	const uint8_t *fp = buf, *hdr = buf + 16, *e;
@@ -34,23 +25,23 @@ static const char *test_structure(void)
 	mptable_build(buf, MPTABLE_ADDR, 2, 0x00000f6b, 0x078bfbff);
 	/* the floating pointer points right behind itself and sums to zero */
 	CHECK(!memcmp(fp, "_MP_", 4));
-	CHECK_INT(get32(fp + 4), MPTABLE_ADDR + 16);
+	CHECK_INT(le_get32(fp + 4), MPTABLE_ADDR + 16);
 	CHECK_INT(fp[8], 1);
 	CHECK_INT(sum(fp, 16), 0);
 	/* the configuration table covers exactly what mptable_size() promised */
 	CHECK(!memcmp(hdr, "PCMP", 4));
-	len = get16(hdr + 4);
+	len = le_get16(hdr + 4);
 	CHECK_INT(16 + len, mptable_size(2));
 	CHECK_INT(sum(hdr, len), 0);
-	CHECK_INT(get16(hdr + 34), 2 + 2 + 16 + 2);	/* CPUs, bus + IOAPIC, ISA IRQs, LINT0/1 */
-	CHECK_INT(get32(hdr + 36), MPTABLE_LAPIC_ADDR);
+	CHECK_INT(le_get16(hdr + 34), 2 + 2 + 16 + 2);	/* CPUs, bus + IOAPIC, ISA IRQs, LINT0/1 */
+	CHECK_INT(le_get32(hdr + 36), MPTABLE_LAPIC_ADDR);
 	CHECK_INT(buf[mptable_size(2)], 0xee);		/* nothing written beyond */
 	/* CPU 0 is the enabled boot processor, CPU 1 enabled, APIC IDs 0 and 1 */
 	e = hdr + 44;
 	CHECK_INT(e[0], 0);
 	CHECK_INT(e[1], 0);
 	CHECK_INT(e[3], 0x03);
-	CHECK_INT(get32(e + 4), 0x00000f6b);
+	CHECK_INT(le_get32(e + 4), 0x00000f6b);
 	CHECK_INT(e[20 + 1], 1);
 	CHECK_INT(e[20 + 3], 0x01);
 	/* the ISA bus, then the IOAPIC with the first ID after the CPUs */
@@ -60,7 +51,7 @@ static const char *test_structure(void)
 	e += 8;
 	CHECK_INT(e[0], 2);
 	CHECK_INT(e[1], 2);
-	CHECK_INT(get32(e + 4), MPTABLE_IOAPIC_ADDR);
+	CHECK_INT(le_get32(e + 4), MPTABLE_IOAPIC_ADDR);
 	/* ISA IRQ n goes to IOAPIC pin n */
 	for (i = 0; i < 16; i++) {
 		e += 8;
@@ -77,7 +68,7 @@ static const char *test_most_vcpus_fit_bios_area(void)
 	memset(buf, 0, sizeof(buf));
 	mptable_build(buf, MPTABLE_ADDR, MPTABLE_MAX_VCPUS, 0, 0);
 	CHECK(mptable_size(MPTABLE_MAX_VCPUS) <= sizeof(buf));
-	CHECK_INT(sum(buf + 16, get16(buf + 16 + 4)), 0);
+	CHECK_INT(sum(buf + 16, le_get16(buf + 16 + 4)), 0);
 	CHECK_INT(buf[16 + 44 + 63 * 20 + 1], 63);
 	return NULL;
 }

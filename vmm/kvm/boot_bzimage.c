@@ -6,6 +6,7 @@
 
 #include "kvm/boot_bzimage.h"
 #include "kvm/e820.h"
+#include "lib/le.h"
 
 /* Offsets into the boot sector / zero page (struct boot_params and its setup_header). */
 #define OFF_EXT_RAMDISK_IMAGE	0x0c0
@@ -43,35 +44,6 @@
 #define LOADER_UNDEFINED	0xff
 #define PAGE_SIZE		4096ULL
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static int bad(int ret, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int bad(int ret, char *err, size_t errlen, const char *fmt, ...)
@@ -93,16 +65,16 @@ int bzimage_parse(const uint8_t *image, size_t len, size_t cmdline_len, struct b
 	memset(bz, 0, sizeof(*bz));
 	if (len < HEADER_MIN_END)
 		return bad(-EINVAL, err, errlen, "not a bzImage (%zu bytes, too short for a setup header)", len);
-	if (get16(image + OFF_BOOT_FLAG) != BOOT_FLAG_MAGIC)
+	if (le_get16(image + OFF_BOOT_FLAG) != BOOT_FLAG_MAGIC)
 		return bad(-EINVAL, err, errlen, "not a bzImage (boot_flag is 0x%04x, not 0xaa55)",
-			   get16(image + OFF_BOOT_FLAG));
+			   le_get16(image + OFF_BOOT_FLAG));
 	if (memcmp(image + OFF_HEADER, "HdrS", 4))
 		return bad(-EINVAL, err, errlen, "not a bzImage (no HdrS magic)");
-	bz->version = get16(image + OFF_VERSION);
+	bz->version = le_get16(image + OFF_VERSION);
 	if (bz->version < MIN_VERSION)
 		return bad(-EINVAL, err, errlen, "boot protocol version %u.%02u is too old (need 2.12 or later)",
 			   bz->version >> 8, bz->version & 0xff);
-	if (!(get16(image + OFF_XLOADFLAGS) & XLF_KERNEL_64))
+	if (!(le_get16(image + OFF_XLOADFLAGS) & XLF_KERNEL_64))
 		return bad(-EINVAL, err, errlen, "xloadflags lacks XLF_KERNEL_64 (no 64-bit entry point)");
 	if (!(image[OFF_LOADFLAGS] & LOADED_HIGH))
 		return bad(-EINVAL, err, errlen, "loadflags lacks LOADED_HIGH (a zImage, not a bzImage)");
@@ -114,19 +86,19 @@ int bzimage_parse(const uint8_t *image, size_t len, size_t cmdline_len, struct b
 		return bad(-EINVAL, err, errlen, "setup_sects %u puts the kernel at byte %zu, past the end (%zu bytes)",
 			   setup_sects, bz->setup_size, len);
 	bz->kernel_size = len - bz->setup_size;
-	syssize = (uint64_t)get32(image + OFF_SYSSIZE) * 16;
+	syssize = (uint64_t)le_get32(image + OFF_SYSSIZE) * 16;
 	if (!syssize || syssize > bz->kernel_size)
 		return bad(-EINVAL, err, errlen, "truncated: syssize says %llu bytes of kernel, the file has %zu",
 			   (unsigned long long)syssize, bz->kernel_size);
 
-	bz->cmdline_size = get32(image + OFF_CMDLINE_SIZE);
+	bz->cmdline_size = le_get32(image + OFF_CMDLINE_SIZE);
 	if (cmdline_len > bz->cmdline_size)
 		return bad(-E2BIG, err, errlen, "command line of %zu bytes is longer than the kernel's cmdline_size %u",
 			   cmdline_len, bz->cmdline_size);
-	bz->initrd_addr_max = get32(image + OFF_INITRD_ADDR_MAX);
-	bz->init_size = get32(image + OFF_INIT_SIZE);
+	bz->initrd_addr_max = le_get32(image + OFF_INITRD_ADDR_MAX);
+	bz->init_size = le_get32(image + OFF_INIT_SIZE);
 	/* A kernel that is not relocatable decompresses at pref_address whatever its load address. */
-	pref = get64(image + OFF_PREF_ADDRESS);
+	pref = le_get64(image + OFF_PREF_ADDRESS);
 	if (pref > UINT64_MAX - bz->init_size - BOOT_KERNEL_ADDR)
 		return bad(-EINVAL, err, errlen, "pref_address 0x%llx is out of range", (unsigned long long)pref);
 	bz->kernel_end = (pref > BOOT_KERNEL_ADDR ? pref : BOOT_KERNEL_ADDR) + bz->init_size;
@@ -167,18 +139,18 @@ void bzimage_zero_page(uint8_t zp[BOOT_ZERO_PAGE_SIZE], const uint8_t *image, co
 	memset(zp, 0, BOOT_ZERO_PAGE_SIZE);
 	memcpy(zp + OFF_SETUP_SECTS, image + OFF_SETUP_SECTS, bz->header_end - OFF_SETUP_SECTS);
 	zp[OFF_TYPE_OF_LOADER] = LOADER_UNDEFINED;
-	put32(zp + OFF_CMD_LINE_PTR, (uint32_t)layout->cmdline_addr);
-	put32(zp + OFF_EXT_CMD_LINE_PTR, (uint32_t)(layout->cmdline_addr >> 32));
-	put32(zp + OFF_RAMDISK_IMAGE, (uint32_t)layout->initrd_addr);
-	put32(zp + OFF_EXT_RAMDISK_IMAGE, (uint32_t)(layout->initrd_addr >> 32));
-	put32(zp + OFF_RAMDISK_SIZE, layout->initrd_size);
+	le_put32(zp + OFF_CMD_LINE_PTR, (uint32_t)layout->cmdline_addr);
+	le_put32(zp + OFF_EXT_CMD_LINE_PTR, (uint32_t)(layout->cmdline_addr >> 32));
+	le_put32(zp + OFF_RAMDISK_IMAGE, (uint32_t)layout->initrd_addr);
+	le_put32(zp + OFF_EXT_RAMDISK_IMAGE, (uint32_t)(layout->initrd_addr >> 32));
+	le_put32(zp + OFF_RAMDISK_SIZE, layout->initrd_size);
 
 	n = e820_build(map, layout->low_ram, layout->high_ram);
 	zp[OFF_E820_ENTRIES] = (uint8_t)n;
 	for (i = 0; i < n && i < E820_TABLE_SLOTS; i++) {
 		e = zp + OFF_E820_TABLE + i * E820_ENTRY_SIZE;
-		put64(e, map[i].addr);
-		put64(e + 8, map[i].size);
-		put32(e + 16, map[i].type);
+		le_put64(e, map[i].addr);
+		le_put64(e + 8, map[i].size);
+		le_put32(e + 16, map[i].type);
 	}
 }

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "kvm/mptable.h"
+#include "lib/le.h"
 
 #define FLOATING_SIZE		16
 #define HEADER_SIZE		44
@@ -27,18 +28,6 @@
 #define ALL_LAPICS		0xff
 #define SPEC_REV		4	/* 1.4 */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
 /* Every MP structure sums to zero over its bytes. */
 static uint8_t checksum(const uint8_t *p, size_t len)
 {
@@ -60,7 +49,7 @@ static uint8_t *put_interrupt(uint8_t *p, unsigned int entry, unsigned int type,
 {
 	p[0] = (uint8_t)entry;
 	p[1] = (uint8_t)type;
-	put16(p + 2, 0);	/* polarity and trigger as the bus defines them: ISA is active-high, edge */
+	le_put16(p + 2, 0);	/* polarity and trigger as the bus defines them: ISA is active-high, edge */
 	p[4] = ISA_BUS_ID;
 	p[5] = (uint8_t)src_irq;
 	p[6] = (uint8_t)dst_apic;
@@ -82,8 +71,8 @@ void mptable_build(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus, uint32_t c
 		p[1] = (uint8_t)i;
 		p[2] = LAPIC_VERSION;
 		p[3] = CPU_ENABLED | (i == 0 ? CPU_BSP : 0);
-		put32(p + 4, cpu_signature);
-		put32(p + 8, cpu_features);
+		le_put32(p + 4, cpu_signature);
+		le_put32(p + 8, cpu_features);
 		p += CPU_ENTRY_SIZE;
 	}
 	p[0] = ENTRY_BUS;
@@ -94,7 +83,7 @@ void mptable_build(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus, uint32_t c
 	p[1] = (uint8_t)ioapic_id;
 	p[2] = IOAPIC_VERSION;
 	p[3] = IOAPIC_USABLE;
-	put32(p + 4, MPTABLE_IOAPIC_ADDR);
+	le_put32(p + 4, MPTABLE_IOAPIC_ADDR);
 	p += SMALL_ENTRY_SIZE;
 	for (i = 0; i < ISA_IRQS; i++)
 		p = put_interrupt(p, ENTRY_IOINT, INT_TYPE_INT, i, ioapic_id, i);
@@ -103,16 +92,16 @@ void mptable_build(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus, uint32_t c
 	p = put_interrupt(p, ENTRY_LINT, INT_TYPE_NMI, 0, ALL_LAPICS, 1);
 
 	memcpy(hdr, "PCMP", 4);
-	put16(hdr + 4, (uint16_t)(p - hdr));
+	le_put16(hdr + 4, (uint16_t)(p - hdr));
 	hdr[6] = SPEC_REV;
 	memcpy(hdr + 8, "SHRIKE  ", 8);
 	memcpy(hdr + 16, "VMM         ", 12);
-	put16(hdr + 34, (uint16_t)(nr_vcpus + 2 + ISA_IRQS + LOCAL_IRQS));
-	put32(hdr + 36, MPTABLE_LAPIC_ADDR);
+	le_put16(hdr + 34, (uint16_t)(nr_vcpus + 2 + ISA_IRQS + LOCAL_IRQS));
+	le_put32(hdr + 36, MPTABLE_LAPIC_ADDR);
 	hdr[7] = checksum(hdr, (size_t)(p - hdr));
 
 	memcpy(fp, "_MP_", 4);
-	put32(fp + 4, (uint32_t)(gpa + FLOATING_SIZE));
+	le_put32(fp + 4, (uint32_t)(gpa + FLOATING_SIZE));
 	fp[8] = 1;	/* length in 16-byte units */
 	fp[9] = SPEC_REV;
 	fp[10] = checksum(fp, FLOATING_SIZE);
