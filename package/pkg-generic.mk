@@ -15,7 +15,7 @@
 # stops the build. Patches package/NAME/*.patch are applied in name order.
 
 # The download files a .hash pins, as paths in the download cache.
-pkg-dl-files = $(addprefix $(DL_DIR)/$(1)/,$(shell awk '$$1 == "sha256" { print $$3 }' package/$(1)/$(1).hash))
+pkg-dl-files = $(addprefix $(DL_DIR)/$(1)/,$(shell awk '$$1 == "sha256" { print $$3 }' $(TOPDIR)/package/$(1)/$(1).hash))
 
 define inner-shrike-package
 $(2)_PKGDIR      := $(TOPDIR)/package/$(1)
