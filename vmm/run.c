@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -20,6 +21,8 @@
 #include "kvm/vm.h"
 #include "lib/log.h"
 #include "run.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
 
 #define MIB			(1024ULL * 1024)
 #define RUN_MIN_MEM		(32 * MIB)
@@ -209,12 +212,15 @@ out:
 	return ret;
 }
 
-/* Loads kernel, initrd and command line and writes the zero page and MP table into guest memory. */
-static int load_guest(struct vm *vm, const struct run_opts *o, const struct kvm_cpuid2 *cpuid)
+/*
+ * Loads kernel, initrd and command line (the user's plus the devices') and writes the zero page and MP table into
+ * guest memory.
+ */
+static int load_guest(struct vm *vm, const struct run_opts *o, const char *cmdline, const struct kvm_cpuid2 *cpuid)
 {
 	struct boot_layout layout = { 0 };
 	uint32_t signature = 0, features = 0;
-	size_t len, cmdline_len = strlen(o->cmdline);
+	size_t len, cmdline_len = strlen(cmdline);
 	uint8_t *image, *zp, *mp;
 	struct bzimage bz;
 	char err[160];
@@ -244,7 +250,7 @@ static int load_guest(struct vm *vm, const struct run_opts *o, const struct kvm_
 	layout.cmdline_addr = CMDLINE_ADDR;
 	layout.cmdline_len = (uint32_t)cmdline_len;
 	dst = vm_gpa_to_host(vm, CMDLINE_ADDR, cmdline_len + 1);
-	memcpy(dst, o->cmdline, cmdline_len + 1);
+	memcpy(dst, cmdline, cmdline_len + 1);
 	if (o->initrd) {
 		ret = load_initrd(vm, &bz, o->initrd, &layout);
 		if (ret < 0)
@@ -263,6 +269,29 @@ static int load_guest(struct vm *vm, const struct run_opts *o, const struct kvm_
 out:
 	free(image);
 	return ret;
+}
+
+/*
+ * The virtio devices every guest gets, each announced on the command line. A device that Kconfig left out is a
+ * NULL weak symbol (see virtio/rng.h), so this table needs no #ifdef.
+ */
+static int create_virtio(struct vm *vm, struct virtio_dev **devs, unsigned int *nr, char *cmdline, size_t size)
+{
+	unsigned int i;
+	int ret;
+
+	if (virtio_rng_create) {
+		ret = virtio_rng_create(vm, *nr, &devs[*nr]);
+		if (ret < 0)
+			return ret;
+		(*nr)++;
+	}
+	for (i = 0; i < *nr; i++)
+		if (virtio_mmio_cmdline(devs[i], cmdline, size) < 0) {
+			log_error("run: --cmdline leaves no room to announce the virtio devices");
+			return -ENOSPC;
+		}
+	return 0;
 }
 
 static const char *const exit_names[] = {
@@ -330,8 +359,11 @@ static bool raw_terminal(struct termios *saved)
 
 static int run_vm(const struct run_opts *o, int sig_fd)
 {
+	struct virtio_dev *virtio[VIRTIO_MMIO_MAX_DEVICES];
+	char cmdline[RUN_MAX_CMDLINE + 1 + VIRTIO_MMIO_MAX_DEVICES * 64];
 	struct kvm_cpuid2 *cpuid = NULL;
 	struct vcpu *vcpus = NULL;
+	unsigned int nr_virtio = 0;
 	struct termios saved_tty;
 	bool tty_raw = false;
 	struct serial serial;
@@ -349,7 +381,11 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = load_guest(&vm, o, cpuid);
+	snprintf(cmdline, sizeof(cmdline), "%s", o->cmdline);
+	ret = create_virtio(&vm, virtio, &nr_virtio, cmdline, sizeof(cmdline));
+	if (ret < 0)
+		goto out;
+	ret = load_guest(&vm, o, cmdline, cpuid);
 	if (ret < 0)
 		goto out;
 	ret = serial_create(&serial, &vm, STDIN_FILENO, STDOUT_FILENO);
@@ -387,6 +423,8 @@ out:
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
 	for (i = 0; i < made; i++)
 		vcpu_destroy(&vcpus[i]);
+	for (i = 0; i < nr_virtio; i++)
+		virtio[i]->ops->destroy(virtio[i]);
 	free(vcpus);
 	free(cpuid);
 	i = (unsigned int)atomic_load(&vm.exit_reason);
