@@ -21,6 +21,7 @@
 #include "kvm/vm.h"
 #include "lib/log.h"
 #include "run.h"
+#include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
 
@@ -32,6 +33,8 @@
 /* Our own bound on the command line, whatever cmdline_size the kernel claims. */
 #define RUN_MAX_CMDLINE		4096
 #define RUN_DEFAULT_CMDLINE	"console=ttyS0"
+/* Every disk is a virtio-mmio device; one slot stays for virtio-rng. */
+#define RUN_MAX_DISKS		(VIRTIO_MMIO_MAX_DEVICES - 1)
 
 /* Low-memory addresses of what the loader writes besides the kernel (see docs/vmm.md, memory layout). */
 #define ZERO_PAGE_ADDR		0x7000ULL
@@ -43,6 +46,11 @@ struct run_opts {
 	const char *cmdline;
 	uint64_t mem;
 	unsigned int vcpus;
+	struct run_disk {
+		char *path;
+		bool read_only;
+	} disks[RUN_MAX_DISKS];
+	unsigned int nr_disks;
 };
 
 /* "256M", "1G", "65536K"; a bare number is MiB, as with lkvm -m and qemu -m. */
@@ -70,6 +78,34 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* PATH or PATH,ro; the path is optarg itself, cut at the comma. */
+static int parse_disk(char *arg, struct run_opts *o)
+{
+	struct run_disk *d = &o->disks[o->nr_disks];
+	char *comma = strrchr(arg, ',');
+
+	if (o->nr_disks == RUN_MAX_DISKS) {
+		log_error("run: --disk %s: at most %d disks", arg, RUN_MAX_DISKS);
+		return -EINVAL;
+	}
+	d->read_only = false;
+	if (comma) {
+		if (strcmp(comma + 1, "ro")) {
+			log_error("run: --disk %s: unknown option '%s', expected PATH or PATH,ro", arg, comma + 1);
+			return -EINVAL;
+		}
+		*comma = '\0';
+		d->read_only = true;
+	}
+	if (!*arg) {
+		log_error("run: --disk: empty path");
+		return -EINVAL;
+	}
+	d->path = arg;
+	o->nr_disks++;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -78,6 +114,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'v' },
+		{ "disk", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
@@ -92,6 +129,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'c': o->cmdline = optarg; break;
+		case 'd':
+			if (parse_disk(optarg, o) < 0)
+				return -EINVAL;
+			break;
 		case 'm':
 			if (parse_size(optarg, &o->mem) < 0 || o->mem < RUN_MIN_MEM || o->mem > RUN_MAX_MEM ||
 			    o->mem % 4096) {
@@ -122,6 +163,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (!o->kernel) {
 		log_error("run: --kernel is required");
+		return -EINVAL;
+	}
+	if (o->nr_disks && !virtio_blk_create) {
+		log_error("run: --disk: this shrike is built without virtio-blk (CONFIG_VIRTIO_BLK)");
 		return -EINVAL;
 	}
 	if (strlen(o->cmdline) > RUN_MAX_CMDLINE) {
@@ -275,13 +320,20 @@ out:
  * The virtio devices every guest gets, each announced on the command line. A device that Kconfig left out is a
  * NULL weak symbol (see virtio/rng.h), so this table needs no #ifdef.
  */
-static int create_virtio(struct vm *vm, struct virtio_dev **devs, unsigned int *nr, char *cmdline, size_t size)
+static int create_virtio(struct vm *vm, const struct run_opts *o, struct virtio_dev **devs, unsigned int *nr,
+			 char *cmdline, size_t size)
 {
 	unsigned int i;
 	int ret;
 
 	if (virtio_rng_create) {
 		ret = virtio_rng_create(vm, *nr, &devs[*nr]);
+		if (ret < 0)
+			return ret;
+		(*nr)++;
+	}
+	for (i = 0; i < o->nr_disks; i++) {
+		ret = virtio_blk_create(vm, *nr, o->disks[i].path, o->disks[i].read_only, &devs[*nr]);
 		if (ret < 0)
 			return ret;
 		(*nr)++;
@@ -382,7 +434,7 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 		goto out;
 	}
 	snprintf(cmdline, sizeof(cmdline), "%s", o->cmdline);
-	ret = create_virtio(&vm, virtio, &nr_virtio, cmdline, sizeof(cmdline));
+	ret = create_virtio(&vm, o, virtio, &nr_virtio, cmdline, sizeof(cmdline));
 	if (ret < 0)
 		goto out;
 	ret = load_guest(&vm, o, cmdline, cpuid);
