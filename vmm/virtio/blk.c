@@ -240,8 +240,10 @@ int virtio_blk_create(struct vm *vm, unsigned int index, const char *path, bool 
 	const char *base;
 	int ret;
 
-	if (!b)
+	if (!b) {
+		log_error("run: virtio-blk: out of memory");
 		return -ENOMEM;
+	}
 	b->read_only = read_only;
 	b->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (b->fd < 0) {

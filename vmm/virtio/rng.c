@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
+#include "lib/log.h"
 #include "virtio/rng.h"
 
 #define RNG_DEVICE_ID	4
@@ -61,8 +62,10 @@ int virtio_rng_create(struct vm *vm, unsigned int index, struct virtio_dev **out
 	struct rng *r = calloc(1, sizeof(*r));
 	int ret;
 
-	if (!r)
+	if (!r) {
+		log_error("run: virtio-rng: out of memory");
 		return -ENOMEM;
+	}
 	ret = virtio_mmio_init(&r->dev, vm, &rng_ops, NULL, index);
 	if (ret < 0) {
 		free(r);
