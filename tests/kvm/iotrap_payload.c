@@ -15,6 +15,8 @@
 #include "kvm/vcpu.h"
 #include "kvm/vm.h"
 
+#include "payload.h"
+
 #define RAM_SIZE	0x10000
 #define PAYLOAD_ADDR	0x1000
 #define TEST_PORT	0x500
@@ -79,18 +81,6 @@ static void device(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, boo
 	memcpy(&a->value, data, len);
 }
 
-static int failures;
-
-static void verdict(const char *name, bool ok, const char *why)
-{
-	if (ok) {
-		printf("ok %s\n", name);
-		return;
-	}
-	printf("not ok %s: %s\n", name, why);
-	failures++;
-}
-
 static bool seen(uint64_t addr, bool is_write, uint32_t len, uint64_t value)
 {
 	unsigned int i;
@@ -149,18 +139,18 @@ int main(void)
 	vcpu_stop(&vcpu);
 	reason = atomic_load(&vm.exit_reason);
 
-	verdict("kvm-iotrap-pio-write", seen(TEST_PORT, true, 1, 0x42), "no 1-byte write of 0x42 to port 0x500");
-	verdict("kvm-iotrap-pio-read", seen(TEST_PORT, false, 2, 0) && seen(TEST_PORT + 1, true, 2, 0x5a5a),
+	payload_verdict("kvm-iotrap-pio-write", seen(TEST_PORT, true, 1, 0x42), "no 1-byte write of 0x42 to port 0x500");
+	payload_verdict("kvm-iotrap-pio-read", seen(TEST_PORT, false, 2, 0) && seen(TEST_PORT + 1, true, 2, 0x5a5a),
 		"guest did not read 0x5a5a from the device");
-	verdict("kvm-iotrap-pio-unknown-all-ones", seen(TEST_PORT + 1, true, 2, 0xffff),
+	payload_verdict("kvm-iotrap-pio-unknown-all-ones", seen(TEST_PORT + 1, true, 2, 0xffff),
 		"unknown port did not read 0xffff");
-	verdict("kvm-iotrap-mmio", seen(TEST_MMIO, true, 1, 0x77) && seen(TEST_PORT + 2, true, 1, 0x5a),
+	payload_verdict("kvm-iotrap-mmio", seen(TEST_MMIO, true, 1, 0x77) && seen(TEST_PORT + 2, true, 1, 0x5a),
 		"MMIO write 0x77 or read 0x5a at 0x20000 not seen");
-	verdict("kvm-iotrap-mmio-unknown-all-ones", seen(TEST_PORT + 2, true, 1, 0xff),
+	payload_verdict("kvm-iotrap-mmio-unknown-all-ones", seen(TEST_PORT + 2, true, 1, 0xff),
 		"unknown MMIO did not read 0xff");
 	snprintf(why, sizeof(why), "VM ended with reason %d, expected %d (reboot)", reason, VM_EXIT_REBOOT);
-	verdict("kvm-i8042-reset-is-reboot", reason == VM_EXIT_REBOOT, why);
+	payload_verdict("kvm-i8042-reset-is-reboot", reason == VM_EXIT_REBOOT, why);
 	vcpu_destroy(&vcpu);
 	vm_destroy(&vm);
-	return failures ? 1 : 0;
+	return payload_status();
 }

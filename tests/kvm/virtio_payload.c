@@ -21,6 +21,8 @@
 #include "virtio/queue.h"
 #include "virtio/rng.h"
 
+#include "payload.h"
+
 #define RAM_SIZE	0x10000
 #define PAYLOAD_ADDR	0x1000
 #define DESC_GPA	0x2000
@@ -61,18 +63,6 @@ static const uint8_t payload[] = {
 	0x00, 0x00, 0x00, 0x8b, 0x43, 0x70, 0x89, 0x47, 0x20, 0xb0, 0xfe, 0xe6,
 	0x64, 0xf4,
 };
-
-static int failures;
-
-static void verdict(const char *name, bool ok, const char *why)
-{
-	if (ok) {
-		printf("ok %s\n", name);
-		return;
-	}
-	printf("not ok %s: %s\n", name, why);
-	failures++;
-}
 
 static void set_desc(uint8_t *ram, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
@@ -178,27 +168,27 @@ int main(void)
 
 	snprintf(why, sizeof(why), "VM ended with reason %d, expected %d (the payload's reboot)", reason,
 		 VM_EXIT_REBOOT);
-	verdict("kvm-virtio-payload-survives", reason == VM_EXIT_REBOOT, why);
+	payload_verdict("kvm-virtio-payload-survives", reason == VM_EXIT_REBOOT, why);
 	for (r = 0; r < ROUNDS - 1; r++) {
 		snprintf(name, sizeof(name), "kvm-virtio-%s-needs-reset", names[r]);
 		snprintf(why, sizeof(why), "Status after notify is 0x%x, expected 0x4f", result(ram, r * 4));
-		verdict(name, result(ram, r * 4) == 0x4f, why);
+		payload_verdict(name, result(ram, r * 4) == 0x4f, why);
 	}
 	memcpy(&used_idx, ram + USED_GPA + 2, 2);
 	snprintf(why, sizeof(why), "Status 0x%x, used idx %u after a good chain; expected 0xf and 1",
 		 result(ram, (ROUNDS - 1) * 4), used_idx);
-	verdict("kvm-virtio-works-after-reset", result(ram, (ROUNDS - 1) * 4) == 0xf && used_idx == 1, why);
+	payload_verdict("kvm-virtio-works-after-reset", result(ram, (ROUNDS - 1) * 4) == 0xf && used_idx == 1, why);
 	snprintf(why, sizeof(why), "Status 0x%x after QueueNum written after DRIVER_OK, expected 0x4f",
 		 result(ram, 0x20 + (ROUNDS - 1) * 4));
-	verdict("kvm-virtio-queue-frozen-after-driver-ok", result(ram, 0x20 + (ROUNDS - 1) * 4) == 0x4f, why);
+	payload_verdict("kvm-virtio-queue-frozen-after-driver-ok", result(ram, 0x20 + (ROUNDS - 1) * 4) == 0x4f, why);
 	snprintf(why, sizeof(why), "Status 0x%x after writing 0, expected 0", result(ram, 0x20 + ROUNDS * 4));
-	verdict("kvm-virtio-status-0-resets", result(ram, 0x20 + ROUNDS * 4) == 0, why);
+	payload_verdict("kvm-virtio-status-0-resets", result(ram, 0x20 + ROUNDS * 4) == 0, why);
 	n = reset_lines(log_fd);
 	snprintf(why, sizeof(why), "%d log lines about a needed reset, expected 1", n);
-	verdict("kvm-virtio-violation-logged-once", n == 1, why);
+	payload_verdict("kvm-virtio-violation-logged-once", n == 1, why);
 	vcpu_destroy(&vcpu);
 	rng->ops->destroy(rng);
 	vm_destroy(&vm);
 	free(cpuid);
-	return failures ? 1 : 0;
+	return payload_status();
 }
