@@ -143,6 +143,15 @@ static void status_write(struct virtio_dev *dev, uint32_t v)
 	dev->status = (v & ~(uint32_t)VIRTIO_STATUS_NEEDS_RESET) | (dev->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+/* The 64-bit ring addresses arrive as two 32-bit register writes. */
+static void set_half(uint64_t *reg, bool high, uint32_t v)
+{
+	if (high)
+		*reg = (*reg & 0xffffffffULL) | (uint64_t)v << 32;
+	else
+		*reg = (*reg & ~0xffffffffULL) | v;
+}
+
 /* Queue layout registers: the driver's to set up before DRIVER_OK and while the queue is not ready. */
 static void queue_write(struct virtio_dev *dev, struct virtq *q, uint64_t off, uint32_t v)
 {
@@ -173,22 +182,16 @@ static void queue_write(struct virtio_dev *dev, struct virtq *q, uint64_t off, u
 			virtio_mmio_violation(dev, why);
 		break;
 	case REG_QUEUE_DESC_LOW:
-		q->desc_gpa = (q->desc_gpa & ~0xffffffffULL) | v;
-		break;
 	case REG_QUEUE_DESC_HIGH:
-		q->desc_gpa = (q->desc_gpa & 0xffffffffULL) | (uint64_t)v << 32;
+		set_half(&q->desc_gpa, off == REG_QUEUE_DESC_HIGH, v);
 		break;
 	case REG_QUEUE_DRIVER_LOW:
-		q->driver_gpa = (q->driver_gpa & ~0xffffffffULL) | v;
-		break;
 	case REG_QUEUE_DRIVER_HIGH:
-		q->driver_gpa = (q->driver_gpa & 0xffffffffULL) | (uint64_t)v << 32;
+		set_half(&q->driver_gpa, off == REG_QUEUE_DRIVER_HIGH, v);
 		break;
 	case REG_QUEUE_DEVICE_LOW:
-		q->device_gpa = (q->device_gpa & ~0xffffffffULL) | v;
-		break;
 	case REG_QUEUE_DEVICE_HIGH:
-		q->device_gpa = (q->device_gpa & 0xffffffffULL) | (uint64_t)v << 32;
+		set_half(&q->device_gpa, off == REG_QUEUE_DEVICE_HIGH, v);
 		break;
 	default:
 		break;
