@@ -1,3 +1,4 @@
+/* unit-sources: vmm/kvm/boot_bzimage.c vmm/kvm/e820.c */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* unit-sources: vmm/init/console_cmd.c */
 /*
  * The console command splitter of PID 1 (vmm/init/console_cmd.c). Overflowing line[] would be caught by UBSan's
  * bounds check (it is inside a struct, where ASan cannot see it), and every feed also checks len stays in bounds.

@@ -1,3 +1,4 @@
+/* unit-sources: vmm/kvm/mptable.c */
 #include <stdint.h>
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* unit-sources: vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/log.c */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
