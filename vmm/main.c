@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/check.h"
 #include "init/init.h"
 #include "kvm/probe.h"
 #include "lib/log.h"
@@ -22,6 +23,15 @@ static int cmd_kvm_probe(void)
 	if (rc == -ENOENT)
 		return EXIT_SKIP;
 	return rc ? 1 : 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	if (argc != 2) {
+		log_error("usage: shrike check FILE");
+		return EXIT_USAGE;
+	}
+	return check_file(argv[1]);
 }
 
 static int cmd_version(void)
@@ -44,6 +54,7 @@ static const struct command {
 	  "boot a guest: run --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT] [--mem 256M] [--vcpus N];\n"
 	  "              exit 0 poweroff, 10 reboot, 11 crash, 12 SIGTERM/SIGINT, 1 error, 2 usage" },
 	{ "kvm-probe", NULL, cmd_kvm_probe, NULL, "run a tiny guest on /dev/kvm; exit 0 ok, 1 failed, 77 no /dev/kvm" },
+	{ "check", NULL, NULL, cmd_check, "check FILE: validate a shrike.conf; exit 0 good, 1 errors" },
 	{ "--version", "version", cmd_version, NULL, "print the version" },
 	{ "help", "--help", cmd_help, NULL, "print this help" },
 };

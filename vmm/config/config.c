@@ -1,0 +1,949 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/filename.h"
+
+/* The syntax of shrike.conf, line by line, into struct config. Cross references are validate.c's. */
+
+enum section { SEC_NONE, SEC_SKIP, SEC_HOST, SEC_MGMT, SEC_BRIDGE, SEC_GUEST };
+
+struct parser {
+	struct config *cfg;
+	struct config_errors *errs;
+	unsigned int line;
+	enum section section;
+	struct config_bridge *bridge;
+	struct config_guest *guest;
+	/* Where each key of the current section was set, to refuse a second time. */
+	unsigned int seen[32];
+	char why[200];		/* the reason a value setter failed */
+	bool failed;
+};
+
+struct key {
+	const char *name;
+	enum section section;
+	bool repeatable;
+	int (*set)(struct parser *p, const char *v);
+};
+
+void config_error(struct config_errors *errs, const char *file, unsigned int line, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+	int n;
+
+	if (errs->count > CONFIG_MAX_ERRORS)
+		return;
+	msg = errs->msg[errs->count++];
+	if (errs->count == CONFIG_MAX_ERRORS + 1) {
+		snprintf(msg, CONFIG_ERROR_LEN, "%s: too many errors", file);
+		return;
+	}
+	if (line)
+		n = snprintf(msg, CONFIG_ERROR_LEN, "%s:%u: ", file, line);
+	else
+		n = snprintf(msg, CONFIG_ERROR_LEN, "%s: ", file);
+	if (n < 0 || n >= CONFIG_ERROR_LEN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg + n, CONFIG_ERROR_LEN - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static int why(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int why(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int error(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int error(struct parser *p, const char *fmt, ...)
+{
+	char text[CONFIG_ERROR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	config_error(p->errs, p->cfg->file, p->line, "%s", text);
+	p->failed = true;
+	return -EINVAL;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Copies s into dst (size bytes) or says it is too long. */
+static int copy(struct parser *p, char *dst, size_t size, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= size)
+		return why(p, "longer than %zu bytes", size - 1);
+	memcpy(dst, s, len + 1);
+	return 0;
+}
+
+/* A decimal number without sign or leading zeros, at most max; *end gets the first byte after the digits. */
+static int parse_number(const char *s, unsigned long long max, unsigned long long *out, const char **end)
+{
+	unsigned long long v = 0;
+	const char *q = s;
+
+	if (!is_digit(*q) || (q[0] == '0' && is_digit(q[1])))
+		return -EINVAL;
+	for (; is_digit(*q); q++) {
+		if (v > (max - (unsigned long long)(*q - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (unsigned long long)(*q - '0');
+	}
+	*out = v;
+	*end = q;
+	return 0;
+}
+
+static int parse_uint(struct parser *p, const char *s, unsigned long long min, unsigned long long max,
+		      unsigned long long *out)
+{
+	const char *end;
+
+	if (parse_number(s, max, out, &end) || *end || *out < min)
+		return why(p, "'%.60s' is not a number from %llu to %llu", s, min, max);
+	return 0;
+}
+
+static int parse_size(struct parser *p, const char *s, uint64_t *out)
+{
+	unsigned long long v, mul;
+	const char *end;
+
+	if (parse_number(s, UINT64_MAX, &v, &end))
+		return why(p, "'%.60s' is not a size such as 256M or 2G", s);
+	switch (*end) {
+	case 'K': case 'k': mul = 1ULL << 10; break;
+	case 'M': case 'm': mul = 1ULL << 20; break;
+	case 'G': case 'g': mul = 1ULL << 30; break;
+	case 'T': case 't': mul = 1ULL << 40; break;
+	case '\0': return why(p, "'%.60s' needs a unit: K, M, G or T, e.g. %.60sM", s, s);
+	default: return why(p, "'%.60s' is not a size such as 256M or 2G", s);
+	}
+	if (end[1])
+		return why(p, "'%.60s' is not a size such as 256M or 2G", s);
+	if (v > UINT64_MAX / mul)
+		return why(p, "'%.60s' is too large", s);
+	*out = v * mul;
+	return 0;
+}
+
+static int parse_duration(struct parser *p, const char *s, unsigned int min, unsigned int max, unsigned int *out)
+{
+	unsigned long long v, mul;
+	const char *end;
+
+	if (parse_number(s, UINT32_MAX, &v, &end))
+		return why(p, "'%.60s' is not a duration such as 30s, 10m or 1h", s);
+	switch (*end) {
+	case 's': mul = 1; break;
+	case 'm': mul = 60; break;
+	case 'h': mul = 3600; break;
+	case '\0': return why(p, "'%.60s' needs a unit: s, m or h, e.g. %.60ss", s, s);
+	default: return why(p, "'%.60s' is not a duration such as 30s, 10m or 1h", s);
+	}
+	if (end[1])
+		return why(p, "'%.60s' is not a duration such as 30s, 10m or 1h", s);
+	v *= mul;
+	if (v < min || v > max)
+		return why(p, "'%.60s' is not between %us and %us", s, min, max);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_bool(struct parser *p, const char *s, bool *out)
+{
+	if (!strcmp(s, "yes"))
+		*out = true;
+	else if (!strcmp(s, "no"))
+		*out = false;
+	else
+		return why(p, "'%.60s' is neither yes nor no", s);
+	return 0;
+}
+
+/* Dotted quad, each part 0..255 without leading zeros (which some parsers read as octal). */
+static int parse_ipv4(const char *s, uint32_t *out, const char **end)
+{
+	unsigned long long part;
+	uint32_t addr = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i && *s++ != '.')
+			return -EINVAL;
+		if (parse_number(s, 255, &part, &s))
+			return -EINVAL;
+		addr = addr << 8 | (uint32_t)part;
+	}
+	*out = addr;
+	*end = s;
+	return 0;
+}
+
+static int parse_ipv4_only(struct parser *p, const char *s, uint32_t *out)
+{
+	const char *end;
+
+	if (parse_ipv4(s, out, &end) || *end)
+		return why(p, "'%.60s' is not an IPv4 address", s);
+	return 0;
+}
+
+static int parse_cidr(struct parser *p, const char *s, unsigned int min, unsigned int max, uint32_t *addr,
+		      unsigned int *prefix)
+{
+	unsigned long long n;
+	const char *end;
+
+	if (parse_ipv4(s, addr, &end) || *end != '/' || parse_number(end + 1, 32, &n, &end) || *end)
+		return why(p, "'%.60s' is not an IPv4 address with a prefix length, e.g. 192.168.1.10/24", s);
+	if (n < min || n > max)
+		return why(p, "'%.60s': the prefix length must be from %u to %u", s, min, max);
+	*prefix = (unsigned int)n;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int parse_mac(struct parser *p, const char *s, uint8_t mac[6])
+{
+	int i, hi, lo;
+
+	for (i = 0; i < 6; i++) {
+		hi = hex_digit(s[3 * i]);
+		lo = hi < 0 ? -1 : hex_digit(s[3 * i + 1]);
+		if (lo < 0 || s[3 * i + 2] != (i < 5 ? ':' : '\0'))
+			return why(p, "mac '%.60s' is not six hex bytes such as 52:54:00:12:34:56", s);
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (mac[0] & 1)
+		return why(p, "mac '%.60s' is a multicast address", s);
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return why(p, "mac '%.60s' is all zeros", s);
+	return 0;
+}
+
+/* Guest and bridge names: a letter or digit, then letters, digits, '-', '_', '.'. */
+static int check_name(struct parser *p, const char *s, size_t max, const char *what)
+{
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len > max)
+		return why(p, "%s name '%.60s' must be 1 to %zu characters", what, s, max);
+	if (!is_alnum(s[0]))
+		return why(p, "%s name '%.60s' must start with a letter or digit", what, s);
+	for (i = 1; i < len; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return why(p, "%s name '%.60s' may only contain letters, digits, '-', '_' and '.'", what, s);
+	return 0;
+}
+
+/* A Linux interface name: what the kernel accepts, minus '/', ':' and blanks. */
+static int check_ifname(struct parser *p, const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len > CONFIG_IFNAME_MAX)
+		return why(p, "interface name '%.60s' must be 1 to %d characters", s, CONFIG_IFNAME_MAX);
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return why(p, "'%s' is not an interface name", s);
+	for (i = 0; i < len; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return why(p, "interface name '%.60s' may only contain letters, digits, '-', '_' and '.'", s);
+	return 0;
+}
+
+/* Paths on the data partition: relative, no "." or ".." components, printable, no blanks. */
+static int check_path(struct parser *p, const char *s)
+{
+	size_t i, len = strlen(s), start = 0;
+
+	if (len == 0 || len > CONFIG_PATH_MAX)
+		return why(p, "path '%.60s' must be 1 to %d characters", s, CONFIG_PATH_MAX);
+	if (s[0] == '/')
+		return why(p, "path '%.60s' must be relative to the data partition (no leading '/')", s);
+	for (i = 0; i <= len; i++) {
+		if (i < len && ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f))
+			return why(p, "path '%.60s' may only contain printable characters without blanks", s);
+		if (i < len && s[i] != '/')
+			continue;
+		if (i == start || (i - start == 1 && s[start] == '.') ||
+		    (i - start == 2 && s[start] == '.' && s[start + 1] == '.'))
+			return why(p, "path '%.60s' has an empty, '.' or '..' component", s);
+		start = i + 1;
+	}
+	return 0;
+}
+
+static int set_file_name(struct parser *p, char *dst, unsigned int *line, const char *v)
+{
+	if (!filename_valid(v, strlen(v)))
+		return why(p, "'%.60s' is not a file name of the config partition (1 to %d printable characters, "
+			   "no '/', '\\' or blanks, no leading '.', no '..')", v, CONFIG_FILE_NAME_MAX);
+	strcpy(dst, v);
+	*line = p->line;
+	return 0;
+}
+
+/* Splits v at blanks into words; calls fn for each. Stops at the first failure. */
+static int for_each_word(struct parser *p, const char *v, int (*fn)(struct parser *p, const char *word))
+{
+	char word[CONFIG_MAX_LINE + 1];
+	size_t len;
+	int ret;
+
+	while (*v) {
+		while (is_blank(*v))
+			v++;
+		for (len = 0; v[len] && !is_blank(v[len]); len++)
+			;
+		if (!len)
+			break;
+		memcpy(word, v, len);
+		word[len] = '\0';
+		ret = fn(p, word);
+		if (ret)
+			return ret;
+		v += len;
+	}
+	return 0;
+}
+
+/* [host] */
+
+static int set_hostname(struct parser *p, const char *v)
+{
+	size_t i, len = strlen(v);
+
+	if (len == 0 || len > CONFIG_HOSTNAME_MAX || v[0] == '-' || v[len - 1] == '-')
+		return why(p, "'%.60s' is not a host name (1 to %d letters, digits and '-', not at either end)", v,
+			   CONFIG_HOSTNAME_MAX);
+	for (i = 0; i < len; i++)
+		if (!is_alnum(v[i]) && v[i] != '-')
+			return why(p, "'%.60s' is not a host name (1 to %d letters, digits and '-', not at either end)",
+				   v, CONFIG_HOSTNAME_MAX);
+	strcpy(p->cfg->host.hostname, v);
+	return 0;
+}
+
+static int set_mgmt_nic(struct parser *p, const char *v)
+{
+	if (check_ifname(p, v))
+		return -EINVAL;
+	return copy(p, p->cfg->host.mgmt_nic, sizeof(p->cfg->host.mgmt_nic), v);
+}
+
+static int set_address(struct parser *p, const char *v)
+{
+	struct config_host *h = &p->cfg->host;
+
+	if (!strcmp(v, "dhcp")) {
+		h->dhcp = true;
+		return 0;
+	}
+	if (parse_cidr(p, v, 1, 32, &h->address, &h->prefix))
+		return why(p, "'%.60s' is neither dhcp nor an address with a prefix length, e.g. 192.168.1.10/24", v);
+	h->dhcp = false;
+	return 0;
+}
+
+static int set_gateway(struct parser *p, const char *v)
+{
+	struct config_host *h = &p->cfg->host;
+
+	if (parse_ipv4_only(p, v, &h->gateway))
+		return -EINVAL;
+	h->gateway_set = true;
+	h->gateway_line = p->line;
+	return 0;
+}
+
+static int add_dns(struct parser *p, const char *word)
+{
+	struct config_host *h = &p->cfg->host;
+
+	if (h->ndns == CONFIG_MAX_DNS)
+		return why(p, "more than %d servers", CONFIG_MAX_DNS);
+	return parse_ipv4_only(p, word, &h->dns[h->ndns++]);
+}
+
+static int set_dns(struct parser *p, const char *v)
+{
+	return for_each_word(p, v, add_dns);
+}
+
+static int set_log_level(struct parser *p, const char *v)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(v, names[i])) {
+			p->cfg->host.log_level = (enum config_log_level)i;
+			return 0;
+		}
+	}
+	return why(p, "'%.60s' is not one of error, warn, info, debug", v);
+}
+
+static int set_rescue_shell(struct parser *p, const char *v)
+{
+	return parse_bool(p, v, &p->cfg->host.rescue_shell);
+}
+
+/* [bridge NAME] */
+
+static int add_port(struct parser *p, const char *word)
+{
+	struct config_bridge *b = p->bridge;
+	unsigned int i;
+
+	if (check_ifname(p, word))
+		return -EINVAL;
+	for (i = 0; i < b->nports; i++)
+		if (!strcmp(b->ports[i], word))
+			return why(p, "%s is listed twice", word);
+	if (b->nports == CONFIG_MAX_PORTS)
+		return why(p, "more than %d ports", CONFIG_MAX_PORTS);
+	strcpy(b->ports[b->nports++], word);
+	return 0;
+}
+
+static int set_ports(struct parser *p, const char *v)
+{
+	p->bridge->ports_line = p->line;
+	return for_each_word(p, v, add_port);
+}
+
+/* [mgmt] */
+
+static int set_listen(struct parser *p, const char *v)
+{
+	struct config_mgmt *m = &p->cfg->mgmt;
+	unsigned long long port;
+	const char *end;
+
+	if (parse_ipv4(v, &m->listen_addr, &end) || *end != ':' || parse_number(end + 1, 65535, &port, &end) ||
+	    *end || port == 0)
+		return why(p, "'%.60s' is not ADDRESS:PORT, e.g. 0.0.0.0:8443", v);
+	m->listen_port = (uint16_t)port;
+	m->listen_line = p->line;
+	return 0;
+}
+
+static int set_cert(struct parser *p, const char *v)
+{
+	return set_file_name(p, p->cfg->mgmt.cert, &p->cfg->mgmt.cert_line, v);
+}
+
+static int set_key(struct parser *p, const char *v)
+{
+	return set_file_name(p, p->cfg->mgmt.key, &p->cfg->mgmt.key_line, v);
+}
+
+static int set_client_ca(struct parser *p, const char *v)
+{
+	return set_file_name(p, p->cfg->mgmt.client_ca, &p->cfg->mgmt.client_ca_line, v);
+}
+
+/* [guest NAME] */
+
+static int set_kernel(struct parser *p, const char *v)
+{
+	p->guest->kernel_line = p->line;
+	if (check_path(p, v))
+		return -EINVAL;
+	return copy(p, p->guest->kernel, sizeof(p->guest->kernel), v);
+}
+
+static int set_initrd(struct parser *p, const char *v)
+{
+	if (check_path(p, v))
+		return -EINVAL;
+	return copy(p, p->guest->initrd, sizeof(p->guest->initrd), v);
+}
+
+static int set_cmdline(struct parser *p, const char *v)
+{
+	return copy(p, p->guest->cmdline, sizeof(p->guest->cmdline), v);
+}
+
+static int set_vcpus(struct parser *p, const char *v)
+{
+	unsigned long long n;
+
+	if (parse_uint(p, v, 1, CONFIG_MAX_VCPUS, &n))
+		return -EINVAL;
+	p->guest->vcpus = (unsigned int)n;
+	return 0;
+}
+
+static int set_memory(struct parser *p, const char *v)
+{
+	uint64_t m = 0;
+
+	if (parse_size(p, v, &m))
+		return -EINVAL;
+	if (m < CONFIG_MIN_MEMORY || m > CONFIG_MAX_MEMORY)
+		return why(p, "'%.60s' is not between 32M and 1024G", v);
+	if (m % (1ULL << 20))
+		return why(p, "'%.60s' is not a whole number of MiB", v);
+	p->guest->memory = m;
+	return 0;
+}
+
+/* Splits s at commas in place into fields; returns their number, or max + 1 when there are more than max. */
+static unsigned int split_fields(char *s, char **fields, unsigned int max)
+{
+	unsigned int n = 0;
+	char *comma;
+
+	for (;;) {
+		if (n == max)
+			return max + 1;
+		fields[n++] = s;
+		comma = strchr(s, ',');
+		if (!comma)
+			return n;
+		*comma = '\0';
+		s = comma + 1;
+	}
+}
+
+static int set_disk(struct parser *p, const char *v)
+{
+	struct config_guest *g = p->guest;
+	char buf[CONFIG_MAX_LINE + 1], *f[8] = { NULL }, *what;
+	struct config_disk d = { .line = p->line };
+	unsigned int n, i;
+
+	if (g->ndisks == CONFIG_MAX_DISKS)
+		return why(p, "more than %d disks", CONFIG_MAX_DISKS);
+	strcpy(buf, v);
+	n = split_fields(buf, f, 7);
+	what = f[0];
+	if (!strncmp(what, "data:", 5)) {
+		d.kind = CONFIG_DISK_DATA;
+		if (check_path(p, what + 5))
+			return -EINVAL;
+	} else if (!strncmp(what, "label:", 6)) {
+		d.kind = CONFIG_DISK_LABEL;
+		if (strlen(what + 6) == 0 || strlen(what + 6) > CONFIG_LABEL_MAX)
+			return why(p, "label '%.60s' must be 1 to %d characters", what + 6, CONFIG_LABEL_MAX);
+		if (check_path(p, what + 6) || strchr(what + 6, '/'))
+			return why(p, "label '%.60s' may only contain printable characters without blanks or '/'",
+				   what + 6);
+	} else {
+		return why(p, "'%.60s' is neither data:PATH nor label:NAME", what);
+	}
+	strcpy(d.path, strchr(what, ':') + 1);
+	if (n > 7)
+		return why(p, "too many options (only ro)");
+	for (i = 1; i < n; i++) {
+		if (strcmp(f[i], "ro") || d.ro)
+			return why(p, "unknown or repeated option '%.60s' (only ro)", f[i]);
+		d.ro = true;
+	}
+	g->disks[g->ndisks++] = d;
+	return 0;
+}
+
+static int set_nic(struct parser *p, const char *v)
+{
+	struct config_guest *g = p->guest;
+	char buf[CONFIG_MAX_LINE + 1], *f[8] = { NULL }, *what;
+	struct config_nic nic = { .line = p->line };
+	bool net_given = false;
+	unsigned int n, i;
+
+	if (g->nnics == CONFIG_MAX_NICS)
+		return why(p, "more than %d NICs", CONFIG_MAX_NICS);
+	strcpy(buf, v);
+	n = split_fields(buf, f, 7);
+	what = f[0];
+	if (!strncmp(what, "bridge:", 7)) {
+		nic.kind = CONFIG_NIC_BRIDGE;
+		if (check_name(p, what + 7, CONFIG_IFNAME_MAX, "bridge"))
+			return -EINVAL;
+		strcpy(nic.bridge, what + 7);
+	} else if (!strcmp(what, "user")) {
+		nic.kind = CONFIG_NIC_USER;
+		nic.net = 0x0a000200;	/* 10.0.2.0/24, as qemu -netdev user */
+		nic.prefix = 24;
+	} else {
+		return why(p, "'%.60s' is neither bridge:NAME nor user", what);
+	}
+	if (n > 7)
+		return why(p, "too many options (mac= for any NIC, net= for user)");
+	for (i = 1; i < n; i++) {
+		if (!strncmp(f[i], "mac=", 4) && !nic.mac_given) {
+			if (parse_mac(p, f[i] + 4, nic.mac))
+				return -EINVAL;
+			nic.mac_given = true;
+		} else if (!strncmp(f[i], "net=", 4) && nic.kind == CONFIG_NIC_USER && !net_given) {
+			if (parse_cidr(p, f[i] + 4, 8, 30, &nic.net, &nic.prefix))
+				return -EINVAL;
+			if (nic.net & ~(UINT32_MAX << (32 - nic.prefix)))
+				return why(p, "net '%.60s' has host bits set: give the network address", f[i] + 4);
+			net_given = true;
+		} else {
+			return why(p, "unknown or repeated option '%.60s' (mac= for any NIC, net= for user)", f[i]);
+		}
+	}
+	g->nics[g->nnics++] = nic;
+	return 0;
+}
+
+static int set_forward(struct parser *p, const char *v)
+{
+	struct config_guest *g = p->guest;
+	unsigned long long host, guest;
+	const char *end;
+
+	if (g->nforwards == CONFIG_MAX_FORWARDS)
+		return why(p, "more than %d forwards", CONFIG_MAX_FORWARDS);
+	if (strncmp(v, "tcp:", 4) || parse_number(v + 4, 65535, &host, &end) || *end != ':' ||
+	    parse_number(end + 1, 65535, &guest, &end) || *end || !host || !guest)
+		return why(p, "'%.60s' is not tcp:HOSTPORT:GUESTPORT with ports from 1 to 65535", v);
+	g->forwards[g->nforwards++] = (struct config_forward){
+		.host_port = (uint16_t)host, .guest_port = (uint16_t)guest, .line = p->line,
+	};
+	return 0;
+}
+
+static int set_console(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "serial"))
+		p->guest->console = CONFIG_CONSOLE_SERIAL;
+	else if (!strcmp(v, "virtio"))
+		p->guest->console = CONFIG_CONSOLE_VIRTIO;
+	else
+		return why(p, "'%.60s' is neither serial nor virtio", v);
+	return 0;
+}
+
+static int set_autostart(struct parser *p, const char *v)
+{
+	return parse_bool(p, v, &p->guest->autostart);
+}
+
+static int add_after(struct parser *p, const char *word)
+{
+	struct config_guest *g = p->guest;
+	unsigned int i;
+
+	if (check_name(p, word, CONFIG_NAME_MAX, "guest"))
+		return -EINVAL;
+	for (i = 0; i < g->nafter; i++)
+		if (!strcmp(g->after_names[i], word))
+			return why(p, "%s is listed twice", word);
+	if (g->nafter == CONFIG_MAX_AFTER)
+		return why(p, "more than %d names", CONFIG_MAX_AFTER);
+	strcpy(g->after_names[g->nafter++], word);
+	return 0;
+}
+
+static int set_after(struct parser *p, const char *v)
+{
+	p->guest->after_line = p->line;
+	return for_each_word(p, v, add_after);
+}
+
+static int set_restart(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "no"))
+		p->guest->restart = CONFIG_RESTART_NO;
+	else if (!strcmp(v, "on-failure"))
+		p->guest->restart = CONFIG_RESTART_ON_FAILURE;
+	else if (!strcmp(v, "always"))
+		p->guest->restart = CONFIG_RESTART_ALWAYS;
+	else
+		return why(p, "'%.60s' is not one of no, on-failure, always", v);
+	return 0;
+}
+
+static int set_restart_limit(struct parser *p, const char *v)
+{
+	unsigned long long count;
+	const char *end;
+
+	if (parse_number(v, 1000, &count, &end) || *end != '/' || count == 0)
+		return why(p, "'%.60s' is not COUNT/DURATION with COUNT from 1 to 1000, e.g. 5/10m", v);
+	if (parse_duration(p, end + 1, 1, 24 * 3600, &p->guest->restart_limit_seconds))
+		return -EINVAL;
+	p->guest->restart_limit_count = (unsigned int)count;
+	return 0;
+}
+
+static int set_shutdown_timeout(struct parser *p, const char *v)
+{
+	return parse_duration(p, v, 1, 3600, &p->guest->shutdown_timeout);
+}
+
+static int set_user_data(struct parser *p, const char *v)
+{
+	return set_file_name(p, p->guest->user_data, &p->guest->user_data_line, v);
+}
+
+/* At most 32 keys per section: seen[] is indexed by position within the section's keys. */
+static const struct key keys[] = {
+	{ "hostname", SEC_HOST, false, set_hostname },
+	{ "mgmt-nic", SEC_HOST, false, set_mgmt_nic },
+	{ "address", SEC_HOST, false, set_address },
+	{ "gateway", SEC_HOST, false, set_gateway },
+	{ "dns", SEC_HOST, false, set_dns },
+	{ "log-level", SEC_HOST, false, set_log_level },
+	{ "rescue-shell", SEC_HOST, false, set_rescue_shell },
+	{ "ports", SEC_BRIDGE, false, set_ports },
+	{ "listen", SEC_MGMT, false, set_listen },
+	{ "cert", SEC_MGMT, false, set_cert },
+	{ "key", SEC_MGMT, false, set_key },
+	{ "client-ca", SEC_MGMT, false, set_client_ca },
+	{ "kernel", SEC_GUEST, false, set_kernel },
+	{ "initrd", SEC_GUEST, false, set_initrd },
+	{ "cmdline", SEC_GUEST, false, set_cmdline },
+	{ "vcpus", SEC_GUEST, false, set_vcpus },
+	{ "memory", SEC_GUEST, false, set_memory },
+	{ "disk", SEC_GUEST, true, set_disk },
+	{ "nic", SEC_GUEST, true, set_nic },
+	{ "forward", SEC_GUEST, true, set_forward },
+	{ "console", SEC_GUEST, false, set_console },
+	{ "autostart", SEC_GUEST, false, set_autostart },
+	{ "after", SEC_GUEST, false, set_after },
+	{ "restart", SEC_GUEST, false, set_restart },
+	{ "restart-limit", SEC_GUEST, false, set_restart_limit },
+	{ "shutdown-timeout", SEC_GUEST, false, set_shutdown_timeout },
+	{ "user-data", SEC_GUEST, false, set_user_data },
+};
+
+static const char *section_name(enum section s)
+{
+	switch (s) {
+	case SEC_HOST: return "[host]";
+	case SEC_MGMT: return "[mgmt]";
+	case SEC_BRIDGE: return "[bridge]";
+	case SEC_GUEST: return "[guest]";
+	default: return "no section";
+	}
+}
+
+/* Every default of docs/config.md, in one place. */
+static void defaults(struct config *cfg)
+{
+	strcpy(cfg->host.hostname, "shrike");
+	strcpy(cfg->host.mgmt_nic, "eth0");
+	cfg->host.dhcp = true;
+	cfg->host.log_level = CONFIG_LOG_INFO;
+	cfg->mgmt.listen_port = 8443;
+}
+
+static void guest_defaults(struct config_guest *g)
+{
+	g->vcpus = 1;
+	g->memory = 256ULL << 20;
+	g->console = CONFIG_CONSOLE_SERIAL;
+	g->restart = CONFIG_RESTART_ON_FAILURE;
+	g->restart_limit_count = 5;
+	g->restart_limit_seconds = 600;
+	g->shutdown_timeout = 30;
+}
+
+static void check_guest_done(struct parser *p)
+{
+	unsigned int line = p->line;
+
+	if (p->section != SEC_GUEST || p->guest->kernel[0] || p->guest->kernel_line)
+		return;
+	p->line = p->guest->line;
+	error(p, "guest %s: no kernel (kernel = PATH on the data partition)", p->guest->name);
+	p->line = line;
+}
+
+/* "[host]", "[guest web]": a section header, s without the brackets. */
+static int section(struct parser *p, char *s)
+{
+	struct config *cfg = p->cfg;
+	char *name = s;
+	size_t i;
+
+	check_guest_done(p);
+	memset(p->seen, 0, sizeof(p->seen));
+	p->section = SEC_SKIP;
+	while (*name && !is_blank(*name))
+		name++;
+	if (*name) {
+		*name++ = '\0';
+		while (is_blank(*name))
+			name++;
+		for (i = strlen(name); i && is_blank(name[i - 1]); i--)
+			name[i - 1] = '\0';
+	}
+	if (!strcmp(s, "host") || !strcmp(s, "mgmt")) {
+		unsigned int *line = s[0] == 'h' ? &cfg->host.line : &cfg->mgmt.line;
+
+		if (*name)
+			return error(p, "[%s] takes no name", s);
+		if (*line)
+			return error(p, "[%s] appears twice, first at line %u", s, *line);
+		*line = p->line;
+		p->section = s[0] == 'h' ? SEC_HOST : SEC_MGMT;
+	} else if (!strcmp(s, "bridge")) {
+		if (check_name(p, name, CONFIG_IFNAME_MAX, "bridge"))
+			return error(p, "%s", p->why);
+		if (cfg->nbridges == CONFIG_MAX_BRIDGES)
+			return error(p, "more than %d bridges", CONFIG_MAX_BRIDGES);
+		p->bridge = &cfg->bridges[cfg->nbridges++];
+		strcpy(p->bridge->name, name);
+		p->bridge->line = p->line;
+		p->section = SEC_BRIDGE;
+	} else if (!strcmp(s, "guest")) {
+		if (check_name(p, name, CONFIG_NAME_MAX, "guest"))
+			return error(p, "%s", p->why);
+		if (cfg->nguests == CONFIG_MAX_GUESTS)
+			return error(p, "more than %d guests", CONFIG_MAX_GUESTS);
+		p->guest = &cfg->guests[cfg->nguests++];
+		strcpy(p->guest->name, name);
+		p->guest->line = p->line;
+		guest_defaults(p->guest);
+		p->section = SEC_GUEST;
+	} else {
+		return error(p, "unknown section [%.60s] (expected [host], [mgmt], [bridge NAME] or [guest NAME])",
+			     s);
+	}
+	return 0;
+}
+
+static int assignment(struct parser *p, char *s, char *eq)
+{
+	unsigned int i, pos = 0;
+	char *value = eq + 1, *end = eq;
+
+	while (end > s && is_blank(end[-1]))
+		end--;
+	*end = '\0';
+	while (is_blank(*value))
+		value++;
+	if (!*s)
+		return error(p, "'=' without a key");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (keys[i].section != p->section && p->section != SEC_SKIP)
+			continue;
+		if (!strcmp(keys[i].name, s))
+			break;
+		if (keys[i].section == p->section)
+			pos++;
+	}
+	if (p->section == SEC_SKIP)
+		return 0;	/* the header was wrong and said so; its keys would only repeat that */
+	if (p->section == SEC_NONE)
+		return error(p, "'%.60s' outside any section: start with [host], [mgmt], [bridge NAME] or "
+			     "[guest NAME]", s);
+	if (i == sizeof(keys) / sizeof(keys[0]))
+		return error(p, "unknown key '%.60s' in %s", s, section_name(p->section));
+	if (!keys[i].repeatable && p->seen[pos])
+		return error(p, "%s is set twice in this section, first at line %u", s, p->seen[pos]);
+	p->seen[pos] = p->line;
+	if (!*value)
+		return error(p, "%s: empty value", s);
+	if (keys[i].set(p, value))
+		return error(p, "%s: %s", s, p->why);
+	return 0;
+}
+
+static int parse_line(struct parser *p, char *s, size_t len)
+{
+	char *eq;
+	size_t i;
+
+	if (len && s[len - 1] == '\r')
+		s[--len] = '\0';
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)s[i] < ' ' && s[i] != '\t') || s[i] == 0x7f)
+			return error(p, "control character 0x%02x", (unsigned char)s[i]);
+	}
+	while (is_blank(*s))
+		s++, len--;
+	while (len && is_blank(s[len - 1]))
+		s[--len] = '\0';
+	if (!len || s[0] == '#')
+		return 0;
+	if (s[0] == '[') {
+		if (s[len - 1] != ']')
+			return error(p, "section header without a closing ']'");
+		s[len - 1] = '\0';
+		return section(p, s + 1);
+	}
+	eq = strchr(s, '=');
+	if (!eq)
+		return error(p, "expected 'key = value' or a [section], got '%.60s'", s);
+	return assignment(p, s, eq);
+}
+
+int config_parse(const char *file_name, const char *text, size_t len, struct config *out,
+		 struct config_errors *errs)
+{
+	struct parser p = { .cfg = out, .errs = errs, .section = SEC_NONE };
+	char line[CONFIG_MAX_LINE + 2];
+	size_t pos = 0, n;
+	const char *nl;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->file, sizeof(out->file), "%s", file_name);
+	defaults(out);
+	while (pos < len) {
+		p.line++;
+		nl = memchr(text + pos, '\n', len - pos);
+		n = (nl ? (size_t)(nl - text) : len) - pos;
+		if (n > CONFIG_MAX_LINE + (size_t)(n && text[pos + n - 1] == '\r')) {
+			error(&p, "line longer than %d bytes", CONFIG_MAX_LINE);
+		} else {
+			memcpy(line, text + pos, n);
+			line[n] = '\0';
+			if (memchr(line, '\0', n))
+				error(&p, "NUL byte in the text");
+			else
+				parse_line(&p, line, n);
+		}
+		pos += n + 1;
+	}
+	check_guest_done(&p);
+	return p.failed ? -EINVAL : 0;
+}
