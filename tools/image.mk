@@ -1,11 +1,16 @@
 # Images that tools/ assembles: the config partition image and the flashable disk.
 MKDISKIMG := $(TOPDIR)/tools/mkdiskimg
 
-# Placeholder until the config partition format exists: an all-zero partition, which the
-# appliance will read as "no valid slot" (the documented safe state).
-$(IMAGES_DIR)/config.img: $(KCONFIG_CONFIG)
+# The config partition: IMAGE_CONFIG_DIR packed by tools/shrike-config (docs/config-partition.md).
+include $(TOPDIR)/tools/shrike-config.mk
+IMAGE_CONFIG_SRC := $(call qstrip,$(CONFIG_IMAGE_CONFIG_DIR))
+IMAGE_CONFIG_SRC := $(if $(filter /%,$(IMAGE_CONFIG_SRC)),$(IMAGE_CONFIG_SRC),$(TOPDIR)/$(IMAGE_CONFIG_SRC))
+
+# The directory itself too: its time changes when a file is added or removed.
+$(IMAGES_DIR)/config.img: $(SHRIKE_CONFIG_TOOL) $(IMAGE_CONFIG_SRC) $(wildcard $(IMAGE_CONFIG_SRC)/*) $(KCONFIG_CONFIG)
+	@$(call banner,config-image Packing config.img from $(IMAGE_CONFIG_SRC))
 	$(Q)mkdir -p $(@D)
-	$(Q)rm -f $@ && truncate -s $(CONFIG_IMAGE_CONFIG_SIZE_MB)M $@
+	$(Q)$(SHRIKE_CONFIG_TOOL) pack $(IMAGE_CONFIG_SRC) $@ --size $(CONFIG_IMAGE_CONFIG_SIZE_MB)M >/dev/null
 
 # The data partition's tree: the demo guests' kernel and initrd.
 DATA_TREE := $(BUILD_DIR)/data-partition
