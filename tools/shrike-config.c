@@ -145,7 +145,7 @@ static int collect(const char *dir, uint8_t **payload, size_t *len)
 	struct config *cfg = calloc(1, sizeof(*cfg));
 	struct bundle b = { .n = 0 };
 	char conf[4096];
-	unsigned int n, i;
+	unsigned int n, i, bad;
 	int ret = -ENOMEM;
 
 	if (!errs || !cfg)
@@ -157,16 +157,16 @@ static int collect(const char *dir, uint8_t **payload, size_t *len)
 	config_load(conf, (const char *)b.data[0], b.files[0].len, 0, cfg, errs);
 	for (i = 0; i < errs->count; i++)
 		fprintf(stderr, "%s\n", errs->msg[i]);
-	if (errs->count) {
+	/* Missing files too, so that one run shows everything to fix. */
+	bad = errs->count;
+	n = config_file_refs(cfg, refs);
+	for (i = 0; i < n; i++)
+		if (add_file(&b, dir, refs[i].name, refs[i].line, conf))
+			bad++;
+	if (bad) {
 		fprintf(stderr, "shrike-config: %s has errors, nothing written\n", conf);
 		ret = -EINVAL;
 		goto out;
-	}
-	n = config_file_refs(cfg, refs);
-	for (i = 0; i < n; i++) {
-		ret = add_file(&b, dir, refs[i].name, refs[i].line, conf);
-		if (ret)
-			goto out;
 	}
 	note_unused(dir, &b);
 	ret = partition_pack(b.files, b.n, payload, len);

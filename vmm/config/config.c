@@ -315,11 +315,11 @@ static int check_path(struct parser *p, const char *s)
 
 static int set_file_name(struct parser *p, char *dst, unsigned int *line, const char *v)
 {
+	*line = p->line;	/* given, even if wrong: the checks across the file must not call it missing */
 	if (!filename_valid(v, strlen(v)))
 		return why(p, "'%.60s' is not a file name of the config partition (1 to %d printable characters, "
 			   "no '/', '\\' or blanks, no leading '.', no '..')", v, CONFIG_FILE_NAME_MAX);
 	strcpy(dst, v);
-	*line = p->line;
 	return 0;
 }
 

@@ -73,7 +73,7 @@ static void check_host(struct validator *v)
 	const struct config_host *h = &v->cfg->host;
 	const struct config_mgmt *m = &v->cfg->mgmt;
 	uint32_t mask;
-	int given = !!m->cert[0] + !!m->key[0] + !!m->client_ca[0];
+	int given = !!m->cert_line + !!m->key_line + !!m->client_ca_line;
 
 	if (h->gateway_set) {
 		mask = h->prefix ? UINT32_MAX << (32 - h->prefix) : 0;
@@ -85,7 +85,7 @@ static void check_host(struct validator *v)
 	}
 	if (given && given < 3)
 		error(v, m->line, "[mgmt]: cert, key and client-ca are given all three or none (missing:%s%s%s)",
-		      m->cert[0] ? "" : " cert", m->key[0] ? "" : " key", m->client_ca[0] ? "" : " client-ca");
+		      m->cert_line ? "" : " cert", m->key_line ? "" : " key", m->client_ca_line ? "" : " client-ca");
 }
 
 static void check_nics(struct validator *v)
