@@ -7,14 +7,15 @@ MBEDTLS_LICENSE = Apache-2.0 OR GPL-2.0-or-later
 MBEDTLS_DEPENDENCIES = musl
 
 # Shrike's configuration (what is compiled out and why) is shrike_mbedtls_config.h, read as the user config file.
-# The library's Makefile does not track headers or flags, hence the clean before each build.
+# The library's Makefile does not track headers or flags, hence the clean before each build. One section per
+# function, so that the shrike link (--gc-sections) keeps only what the management port calls.
 MBEDTLS_CONFIG_H = $(MBEDTLS_PKGDIR)/shrike_mbedtls_config.h
 
 define MBEDTLS_BUILD_CMDS
 	$(Q)$(MAKE) -C $(MBEDTLS_DIR)/library -s clean
 	$(Q)cp $(MBEDTLS_CONFIG_H) $(MBEDTLS_DIR)/include/mbedtls/shrike_mbedtls_config.h
 	$(Q)$(MAKE) -C $(MBEDTLS_DIR)/library -s -j$(PARALLEL_JOBS) CC=$(TARGET_CC) AR=ar \
-		CFLAGS="$(TARGET_CFLAGS) -ffile-prefix-map=$(MBEDTLS_DIR)=mbedtls \
+		CFLAGS="$(TARGET_CFLAGS) -ffile-prefix-map=$(MBEDTLS_DIR)=mbedtls -ffunction-sections -fdata-sections \
 		'-DMBEDTLS_USER_CONFIG_FILE=\"mbedtls/shrike_mbedtls_config.h\"'" static
 endef
 

@@ -45,6 +45,14 @@
 #undef MBEDTLS_SSL_DTLS_CLIENT_PORT_REUSE
 #undef MBEDTLS_SSL_CONTEXT_SERIALIZATION
 
+/* Ciphers and key exchanges no remaining suite uses: compiled out to keep them out of the firmware (and out of any
+ * future negotiation by mistake). */
+#undef MBEDTLS_DES_C
+#undef MBEDTLS_ARIA_C
+#undef MBEDTLS_CAMELLIA_C
+#undef MBEDTLS_DHM_C
+#undef MBEDTLS_SSL_DTLS_SRTP
+
 /* mbedTLS reads getrandom() only when built against glibc; against musl it would fall back to opening
  * /dev/urandom, which the sandboxed mgmt process may not have. The mgmt code provides mbedtls_hardware_poll()
  * on top of getrandom() (vmm/mgmt/entropy.c) and that is the only, strong, source. */

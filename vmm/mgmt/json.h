@@ -10,7 +10,8 @@
  * Strings written are always valid UTF-8 JSON: quotes, backslash and control characters are escaped, and bytes that
  * are not valid UTF-8 (a guest can put anything in its console or a config comment) are replaced by U+FFFD, so
  * an answer never fails because of what a guest wrote. The reader is strict instead: invalid UTF-8, raw control
- * characters, \u0000 in a string read out, duplicate member names, trailing garbage and nesting deeper than JSON_MAX_DEPTH are refused.
+ * characters, \u0000 in a string read out, duplicate member names, trailing garbage and nesting deeper than
+ * JSON_MAX_DEPTH are refused.
  */
 
 #define JSON_MAX_DEPTH 16
