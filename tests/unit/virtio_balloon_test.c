@@ -74,8 +74,8 @@ static bool needs_reset(void)
 	return rd(0x070) & VIRTIO_STATUS_NEEDS_RESET;
 }
 
-/* The driver's probe; the statistics queue only when it takes VIRTIO_BALLOON_F_STATS_VQ, as Linux does. */
-static void driver_setup(bool stats)
+/* The driver's probe up to DRIVER_OK; the statistics queue only with VIRTIO_BALLOON_F_STATS_VQ, as Linux does. */
+static void driver_probe(bool stats)
 {
 	unsigned int q;
 
@@ -93,6 +93,11 @@ static void driver_setup(bool stats)
 		wr(0x0a0, USED_GPA(q));
 		wr(0x044, 1);
 	}
+}
+
+static void driver_setup(bool stats)
+{
+	driver_probe(stats);
 	wr(0x070, 0xf);
 }
 
@@ -451,6 +456,27 @@ static const char *test_stats_writable(void)
 	return NULL;
 }
 
+/* Linux primes the statistics queue and kicks it before DRIVER_OK; the transport ignores that kick. */
+static const char *test_stats_primed_early(void)
+{
+	static const uint16_t tags[] = { VIRTIO_BALLOON_S_MEMTOT };
+	static const uint64_t vals[] = { 256 << 20 };
+
+	CHECK_INT(fresh(false), 0);
+	driver_probe(true);
+	post_stats(5, tags, vals, 1);
+	wr(0x070, 0xf);
+	CHECK_INT(info().stats_updates, 0);
+	CHECK_INT(virtio_balloon_request_stats(dev), 0);
+	CHECK_INT(used_idx(STATS), 1);
+	CHECK_INT(((uint32_t *)(ram + USED_GPA(STATS) + 4))[0], 5);
+	CHECK_INT(info().stats_updates, 1);
+	CHECK_INT(info().stats[VIRTIO_BALLOON_S_MEMTOT], 256 << 20);
+	CHECK_INT(virtio_balloon_request_stats(dev), -EAGAIN);
+	CHECK(!needs_reset());
+	return NULL;
+}
+
 static const char *test_no_stats_queue(void)
 {
 	CHECK_INT(fresh(false), 0);
@@ -474,6 +500,7 @@ int main(void)
 		{ "virtio-balloon-stats", test_stats },
 		{ "virtio-balloon-stats-hostile", test_stats_hostile },
 		{ "virtio-balloon-stats-writable", test_stats_writable },
+		{ "virtio-balloon-stats-primed-before-driver-ok", test_stats_primed_early },
 		{ "virtio-balloon-no-stats-queue", test_no_stats_queue },
 	};
 	int status = check_main(cases, sizeof(cases) / sizeof(cases[0]));

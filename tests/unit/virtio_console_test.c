@@ -108,7 +108,8 @@ static void driver_queues(void)
 	}
 }
 
-static void driver_setup(void)
+/* The driver's probe up to DRIVER_OK. */
+static void driver_probe(void)
 {
 	wr(0x070, 3);
 	wr(0x024, 1);
@@ -117,6 +118,11 @@ static void driver_setup(void)
 	wr(0x020, 1);	/* VIRTIO_CONSOLE_F_SIZE */
 	wr(0x070, 0xb);
 	driver_queues();
+}
+
+static void driver_setup(void)
+{
+	driver_probe();
 	wr(0x070, 0xf);
 }
 
@@ -312,6 +318,27 @@ static const char *test_receive(void)
 	return NULL;
 }
 
+/* Receive buffers posted and kicked before DRIVER_OK (the kick is ignored) still get typed-ahead input. */
+static const char *test_receive_posted_early(void)
+{
+	CHECK_INT(fresh(false), 0);
+	CHECK_INT(virtio_console_input(dev, (const uint8_t *)"early", 5), 5);
+	driver_probe();
+	set_desc(RX, 0, BUF_GPA, 64, VIRTQ_DESC_F_WRITE, 0);
+	make_available(RX, 0);
+	wr(0x050, RX);
+	CHECK_INT(used_idx(RX), 0);
+	wr(0x070, 0xf);
+	/* the guest's first console write is the next kick */
+	set_desc(TX, 0, BUF_GPA + 0x100, 1, 0, 0);
+	make_available(TX, 0);
+	wr(0x050, TX);
+	CHECK_INT(used_idx(RX), 1);
+	CHECK_INT(used_len(RX, 0), 5);
+	CHECK(!memcmp(ram + BUF_GPA, "early", 5));
+	return NULL;
+}
+
 static const char *test_input_fifo_full(void)
 {
 	static uint8_t big[3000];
@@ -423,6 +450,7 @@ int main(void)
 		{ "virtio-console-transmit-zero-length", test_transmit_zero_length },
 		{ "virtio-console-transmit-outside-ram", test_transmit_outside_ram },
 		{ "virtio-console-receive", test_receive },
+		{ "virtio-console-receive-posted-before-driver-ok", test_receive_posted_early },
 		{ "virtio-console-input-fifo-full", test_input_fifo_full },
 		{ "virtio-console-receive-readable-buffer", test_receive_readable },
 		{ "virtio-console-reset-empties-fifo", test_reset_empties_fifo },

@@ -253,6 +253,12 @@ int virtio_balloon_request_stats(struct virtio_dev *dev)
 	int ret = -EAGAIN;
 
 	pthread_mutex_lock(&dev->lock);
+	/*
+	 * Linux primes the statistics queue and kicks it before it sets DRIVER_OK, and the transport ignores a kick
+	 * that early: the first buffer may still wait in the available ring.
+	 */
+	if (!b->stats_held && queue_live(dev, BALLOON_STATS))
+		balloon_notify(dev, BALLOON_STATS);
 	if (b->stats_held && queue_live(dev, BALLOON_STATS)) {
 		virtq_push(&dev->vqs[BALLOON_STATS], b->stats_head, 0);
 		b->stats_held = false;

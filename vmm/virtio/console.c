@@ -151,10 +151,12 @@ static void console_notify(struct virtio_dev *dev, unsigned int qi)
 {
 	struct console *c = (struct console *)dev;
 
-	if (qi == CONSOLE_TX) {
+	if (qi == CONSOLE_TX)
 		tx_process(c);
-		return;
-	}
+	/*
+	 * Any kick is a chance to deliver input: a driver may post its first receive buffers before DRIVER_OK, when
+	 * the transport ignores the kick that would have told us.
+	 */
 	if (rx_drain(c))
 		virtio_mmio_interrupt(dev, VIRTIO_MMIO_INT_VRING);
 	wake_input(c);
