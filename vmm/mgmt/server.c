@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <mbedtls/error.h>
-#include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 
 #include "lib/log.h"
@@ -254,9 +253,8 @@ static void handshake_failed(struct conn *c, int rc)
 
 	mbedtls_strerror(rc, msg, sizeof(msg));
 	metrics_handshake_failure(reason);
-	/* a client that connects and leaves (a port scan, a health check) is not worth a log line */
-	if (reason != TLS_FAIL_OTHER || (rc != MBEDTLS_ERR_SSL_CONN_EOF && rc != MBEDTLS_ERR_NET_CONN_RESET &&
-					 rc != MBEDTLS_ERR_NET_RECV_FAILED))
+	/* a client that connects and leaves (a port scan, a health check) is counted but not worth a log line */
+	if (reason != TLS_FAIL_CLOSED)
 		log_info("mgmt: %s: TLS handshake refused (%s): %s", c->peer, tls_fail_name(reason), msg);
 	conn_close(c);
 }

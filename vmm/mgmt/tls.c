@@ -195,13 +195,15 @@ int tls_fail_reason(const mbedtls_ssl_context *ssl, int err)
 		if (flags & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_KEY_USAGE))
 			return TLS_FAIL_BAD_EKU;
 	}
+	if (err == MBEDTLS_ERR_SSL_CONN_EOF || err == MBEDTLS_ERR_NET_CONN_RESET || err == MBEDTLS_ERR_NET_RECV_FAILED)
+		return TLS_FAIL_CLOSED;
 	return TLS_FAIL_OTHER;
 }
 
 const char *tls_fail_name(int reason)
 {
 	static const char *const names[TLS_FAIL_COUNT] = {
-		"no_cert", "unknown_ca", "expired", "bad_eku", "protocol_version", "timeout", "other",
+		"no_cert", "unknown_ca", "expired", "bad_eku", "protocol_version", "timeout", "closed", "other",
 	};
 
 	return reason >= 0 && reason < TLS_FAIL_COUNT ? names[reason] : "other";

@@ -26,6 +26,7 @@ enum tls_fail {
 	TLS_FAIL_BAD_EKU,
 	TLS_FAIL_PROTOCOL_VERSION,
 	TLS_FAIL_TIMEOUT,
+	TLS_FAIL_CLOSED,		/* the client went away mid-handshake (port scans, health checks) */
 	TLS_FAIL_OTHER,
 	TLS_FAIL_COUNT
 };
