@@ -51,7 +51,9 @@ static const struct command {
 } commands[] = {
 	{ "init", NULL, init_run, NULL, "the PID 1 role; run by hand it only prints what it would report" },
 	{ "run", NULL, NULL, run_main,
-	  "boot a guest: run --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT] [--mem 256M] [--vcpus N];\n"
+	  "boot a guest: run --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT] [--mem 256M] [--vcpus N]\n"
+	  "              [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]... [--no-acpi];\n"
+	  "              SIGPWR presses the guest's power button (ACPI shutdown request);\n"
 	  "              exit 0 poweroff, 10 reboot, 11 crash, 12 SIGTERM/SIGINT, 1 error, 2 usage" },
 	{ "kvm-probe", NULL, cmd_kvm_probe, NULL, "run a tiny guest on /dev/kvm; exit 0 ok, 1 failed, 77 no /dev/kvm" },
 	{ "check", NULL, NULL, cmd_check, "check FILE: validate a shrike.conf; exit 0 good, 1 errors" },

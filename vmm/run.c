@@ -12,17 +12,22 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "hw/acpi_pm.h"
 #include "hw/i8042.h"
 #include "hw/serial.h"
+#include "kvm/acpi.h"
 #include "kvm/boot_bzimage.h"
 #include "kvm/cpuid.h"
 #include "kvm/mptable.h"
 #include "kvm/vcpu.h"
 #include "kvm/vm.h"
+#include "lib/evloop.h"
 #include "lib/log.h"
+#include "net/tap.h"
 #include "run.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 
 #define MIB			(1024ULL * 1024)
@@ -33,8 +38,9 @@
 /* Our own bound on the command line, whatever cmdline_size the kernel claims. */
 #define RUN_MAX_CMDLINE		4096
 #define RUN_DEFAULT_CMDLINE	"console=ttyS0"
-/* Every disk is a virtio-mmio device; one slot stays for virtio-rng. */
+/* Every disk and NIC is a virtio-mmio device; one slot stays for virtio-rng. */
 #define RUN_MAX_DISKS		(VIRTIO_MMIO_MAX_DEVICES - 1)
+#define RUN_MAX_NICS		4
 
 /* Low-memory addresses of what the loader writes besides the kernel (see docs/vmm.md, memory layout). */
 #define ZERO_PAGE_ADDR		0x7000ULL
@@ -51,6 +57,12 @@ struct run_opts {
 		bool read_only;
 	} disks[RUN_MAX_DISKS];
 	unsigned int nr_disks;
+	struct run_nic {
+		char *tap;
+		uint8_t mac[VIRTIO_NET_MAC_LEN];
+	} nics[RUN_MAX_NICS];
+	unsigned int nr_nics;
+	bool no_acpi;
 };
 
 /* "256M", "1G", "65536K"; a bare number is MiB, as with lkvm -m and qemu -m. */
@@ -106,6 +118,69 @@ static int parse_disk(char *arg, struct run_opts *o)
 	return 0;
 }
 
+static int parse_mac(const char *s, uint8_t mac[VIRTIO_NET_MAC_LEN])
+{
+	unsigned int b[VIRTIO_NET_MAC_LEN], i;
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6 ||
+	    strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < VIRTIO_NET_MAC_LEN; i++)
+		mac[i] = (uint8_t)b[i];
+	/* A group address would make the guest's NIC receive for everyone. */
+	return mac[0] & 1 ? -EINVAL : 0;
+}
+
+/*
+ * The default MAC: QEMU's locally administered prefix 52:54:00 and three bytes from the tap's name, so a guest
+ * keeps its address (and its DHCP lease) across restarts.
+ */
+static void default_mac(const char *tap, unsigned int index, uint8_t mac[VIRTIO_NET_MAC_LEN])
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*tap)
+		h = (h ^ (uint8_t)*tap++) * 16777619u;
+	h ^= index;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+/* tap=NAME or tap=NAME,mac=52:54:00:12:34:56; the name is cut out of optarg itself. */
+static int parse_net(char *arg, struct run_opts *o)
+{
+	struct run_nic *nic = &o->nics[o->nr_nics];
+	char *comma;
+
+	if (o->nr_nics == RUN_MAX_NICS) {
+		log_error("run: --net %s: at most %d NICs", arg, RUN_MAX_NICS);
+		return -EINVAL;
+	}
+	if (strncmp(arg, "tap=", 4) || !arg[4] || arg[4] == ',') {
+		log_error("run: --net %s: expected tap=NAME[,mac=MAC]", arg);
+		return -EINVAL;
+	}
+	comma = strchr(arg, ',');
+	if (comma) {
+		*comma = '\0';
+		if (strncmp(comma + 1, "mac=", 4) || parse_mac(comma + 5, nic->mac) < 0) {
+			log_error("run: --net %s: '%s' is not mac=XX:XX:XX:XX:XX:XX (a unicast address)", arg,
+				  comma + 1);
+			return -EINVAL;
+		}
+	} else {
+		default_mac(arg + 4, o->nr_nics, nic->mac);
+	}
+	nic->tap = arg + 4;
+	o->nr_nics++;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -115,6 +190,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'v' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "no-acpi", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
@@ -129,6 +206,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'c': o->cmdline = optarg; break;
+		case 'A': o->no_acpi = true; break;
+		case 'n':
+			if (parse_net(optarg, o) < 0)
+				return -EINVAL;
+			break;
 		case 'd':
 			if (parse_disk(optarg, o) < 0)
 				return -EINVAL;
@@ -163,6 +245,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (!o->kernel) {
 		log_error("run: --kernel is required");
+		return -EINVAL;
+	}
+	if (o->nr_nics && !virtio_net_create) {
+		log_error("run: --net: this shrike is built without virtio-net (CONFIG_VIRTIO_NET)");
+		return -EINVAL;
+	}
+	if (1 + o->nr_disks + o->nr_nics > VIRTIO_MMIO_MAX_DEVICES) {
+		log_error("run: %u disks and %u NICs: at most %d virtio devices in all, one of them virtio-rng",
+			  o->nr_disks, o->nr_nics, VIRTIO_MMIO_MAX_DEVICES);
 		return -EINVAL;
 	}
 	if (o->nr_disks && !virtio_blk_create) {
@@ -316,13 +407,41 @@ out:
 	return ret;
 }
 
+/* The ACPI tables describe the CPUs, COM1 and the virtio devices; see kvm/acpi.h. */
+static int load_acpi(struct vm *vm, unsigned int nr_vcpus, struct virtio_dev *const *devs, unsigned int nr)
+{
+	struct acpi_devices d = {
+		.nr_vcpus = nr_vcpus,
+		.ioapic_id = (uint8_t)nr_vcpus,		/* as in the MP table */
+		.serial_port = SERIAL_COM1_PORT,
+		.serial_irq = SERIAL_COM1_IRQ,
+		.nr_virtio = nr,
+	};
+	uint8_t *area = vm_gpa_to_host(vm, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr && i < ACPI_MAX_VIRTIO; i++) {
+		d.virtio[i].base = devs[i]->base;
+		d.virtio[i].size = VIRTIO_MMIO_SIZE;
+		d.virtio[i].irq = devs[i]->irq;
+	}
+	ret = area ? acpi_build(area, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, &d) : -ENOMEM;
+	if (ret < 0) {
+		log_error("run: ACPI tables: %s", strerror(-ret));
+		return ret;
+	}
+	return acpi_pm_create(vm);
+}
+
 /*
  * The virtio devices every guest gets, each announced on the command line. A device that Kconfig left out is a
  * NULL weak symbol (see virtio/rng.h), so this table needs no #ifdef.
  */
-static int create_virtio(struct vm *vm, const struct run_opts *o, struct virtio_dev **devs, unsigned int *nr,
-			 char *cmdline, size_t size)
+static int create_virtio(struct vm *vm, struct evloop *loop, const struct run_opts *o, struct virtio_dev **devs,
+			 unsigned int *nr, char *cmdline, size_t size)
 {
+	struct net_backend *be;
 	unsigned int i;
 	int ret;
 
@@ -338,7 +457,17 @@ static int create_virtio(struct vm *vm, const struct run_opts *o, struct virtio_
 			return ret;
 		(*nr)++;
 	}
-	for (i = 0; i < *nr; i++)
+	for (i = 0; i < o->nr_nics; i++) {
+		ret = net_tap_open(o->nics[i].tap, &be);
+		if (ret < 0)
+			return ret;
+		ret = virtio_net_create(vm, *nr, loop, be, o->nics[i].mac, &devs[*nr]);
+		if (ret < 0)
+			return ret;
+		(*nr)++;
+	}
+	/* With ACPI the DSDT describes them; a device announced twice would be probed twice. */
+	for (i = 0; o->no_acpi && i < *nr; i++)
 		if (virtio_mmio_cmdline(devs[i], cmdline, size) < 0) {
 			log_error("run: --cmdline leaves no room to announce the virtio devices");
 			return -ENOSPC;
@@ -385,10 +514,15 @@ static void wait_for_exit(struct vm *vm, int sig_fd)
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			return;
 		}
-		if ((fds[1].revents & POLLIN) && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
-			log_info("run: %s received, stopping the guest", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-			vm_request_exit(vm, VM_EXIT_SIGNAL);
+		if (!(fds[1].revents & POLLIN) || read(sig_fd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGPWR) {
+			log_info("run: SIGPWR received, pressing the guest's power button");
+			acpi_pm_power_button(vm);
+			continue;
 		}
+		log_info("run: %s received, stopping the guest", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		vm_request_exit(vm, VM_EXIT_SIGNAL);
 	}
 }
 
@@ -416,6 +550,8 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 	struct kvm_cpuid2 *cpuid = NULL;
 	struct vcpu *vcpus = NULL;
 	unsigned int nr_virtio = 0;
+	struct evloop loop;
+	bool loop_made = false;
 	struct termios saved_tty;
 	bool tty_raw = false;
 	struct serial serial;
@@ -433,13 +569,22 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 		ret = -ENOMEM;
 		goto out;
 	}
+	ret = evloop_init(&loop);
+	if (ret < 0)
+		goto out;
+	loop_made = true;
 	snprintf(cmdline, sizeof(cmdline), "%s", o->cmdline);
-	ret = create_virtio(&vm, o, virtio, &nr_virtio, cmdline, sizeof(cmdline));
+	ret = create_virtio(&vm, &loop, o, virtio, &nr_virtio, cmdline, sizeof(cmdline));
 	if (ret < 0)
 		goto out;
 	ret = load_guest(&vm, o, cmdline, cpuid);
 	if (ret < 0)
 		goto out;
+	if (!o->no_acpi) {
+		ret = load_acpi(&vm, o->vcpus, virtio, nr_virtio);
+		if (ret < 0)
+			goto out;
+	}
 	ret = serial_create(&serial, &vm, STDIN_FILENO, STDOUT_FILENO);
 	if (ret < 0)
 		goto out;
@@ -457,7 +602,9 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 		goto out;
 
 	tty_raw = raw_terminal(&saved_tty);
-	ret = serial_start(&serial);
+	ret = evloop_start(&loop);
+	if (ret == 0)
+		ret = serial_start(&serial);
 	for (i = 0; ret == 0 && i < o->vcpus; i++)
 		ret = vcpu_start(&vcpus[i]);
 	if (ret < 0)
@@ -475,8 +622,13 @@ out:
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
 	for (i = 0; i < made; i++)
 		vcpu_destroy(&vcpus[i]);
+	/* No handler may run on a device being freed. */
+	if (loop_made)
+		evloop_stop(&loop);
 	for (i = 0; i < nr_virtio; i++)
 		virtio[i]->ops->destroy(virtio[i]);
+	if (loop_made)
+		evloop_destroy(&loop);
 	free(vcpus);
 	free(cpuid);
 	i = (unsigned int)atomic_load(&vm.exit_reason);
@@ -498,6 +650,7 @@ int run_main(int argc, char **argv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGPWR);
 	sigprocmask(SIG_BLOCK, &stop, &old);
 	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
 	if (sig_fd < 0) {

@@ -218,7 +218,7 @@ static const char *test_e820_split(void)
 	CHECK_INT(map[0].addr, 0);
 	CHECK_INT(map[0].size, 0x9fc00);
 	CHECK_INT(map[0].type, E820_RAM);
-	CHECK_INT(map[1].addr, 0xf0000);
+	CHECK_INT(map[1].addr, 0xe0000);	/* ACPI tables and MP table */
 	CHECK_INT(map[1].type, E820_RESERVED);
 	CHECK_INT(map[2].addr, MIB);
 	CHECK_INT(map[2].addr + map[2].size, VM_MMIO_HOLE_START);

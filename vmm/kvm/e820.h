@@ -8,7 +8,7 @@
 
 /* The guest's view of low memory, shared by the e820 map, the MP table and the boot page tables. */
 #define E820_BASE_RAM_END	0x9fc00ULL	/* 639 KiB: the classic end of conventional memory */
-#define E820_BIOS_START		0xf0000ULL	/* the BIOS area, where the guest looks for the MP table */
+#define E820_BIOS_START		0xe0000ULL	/* the BIOS area: ACPI tables and the MP table, where the guest looks */
 #define E820_HIGH_START		0x100000ULL
 
 struct e820_entry {

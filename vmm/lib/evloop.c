@@ -72,28 +72,34 @@ int evloop_del(struct evloop *l, struct evloop_watch *w)
 	return watch_ctl(l, EPOLL_CTL_DEL, w, 0);
 }
 
-static void *evloop_thread(void *arg)
+int evloop_run_once(struct evloop *l, int timeout_ms)
 {
 	struct epoll_event evs[EVLOOP_BATCH];
-	struct evloop *l = arg;
 	struct evloop_watch *w;
 	int i, n;
 
-	for (;;) {
-		n = epoll_wait(l->epoll_fd, evs, EVLOOP_BATCH, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("run: event loop: epoll_wait: %s", strerror(errno));
-			return NULL;
-		}
-		for (i = 0; i < n; i++) {
-			w = evs[i].data.ptr;
-			if (!w)
-				return NULL;
-			w->fn(w, evs[i].events);
-		}
+	n = epoll_wait(l->epoll_fd, evs, EVLOOP_BATCH, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		w = evs[i].data.ptr;
+		if (!w)
+			return 1;
+		w->fn(w, evs[i].events);
 	}
+	return 0;
+}
+
+static void *evloop_thread(void *arg)
+{
+	struct evloop *l = arg;
+	int ret;
+
+	while ((ret = evloop_run_once(l, -1)) == 0)
+		;
+	if (ret < 0)
+		log_error("run: event loop: epoll_wait: %s", strerror(-ret));
+	return NULL;
 }
 
 int evloop_start(struct evloop *l)

@@ -38,6 +38,12 @@ int evloop_add(struct evloop *l, struct evloop_watch *w, uint32_t events);
 int evloop_mod(struct evloop *l, struct evloop_watch *w, uint32_t events);
 int evloop_del(struct evloop *l, struct evloop_watch *w);
 
+/*
+ * Waits up to timeout_ms (-1: for ever) and runs the handlers of what became ready. Returns 0, 1 once
+ * evloop_stop() was called, or -errno. The thread is this in a loop; tests call it directly.
+ */
+int evloop_run_once(struct evloop *l, int timeout_ms);
+
 int evloop_start(struct evloop *l);
 /* Returns once the thread has finished its current handler and left. */
 void evloop_stop(struct evloop *l);

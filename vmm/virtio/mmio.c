@@ -35,7 +35,7 @@
 #define VENDOR_ID		0x4b525348	/* "SHRK" */
 
 /* ISA IRQs 0-15 are what the MP table routes; 4 is COM1, 8 the RTC's, 0-2 timer, keyboard and cascade. */
-const unsigned int virtio_mmio_irqs[VIRTIO_MMIO_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11 };
+const unsigned int virtio_mmio_irqs[VIRTIO_MMIO_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14 };
 
 static uint64_t offered_features(const struct virtio_dev *dev)
 {
@@ -207,10 +207,15 @@ static void queue_notify(struct virtio_dev *dev, uint32_t index)
 		virtio_mmio_violation(dev, why);
 		return;
 	}
-	/* Before DRIVER_OK or after a violation the device does not touch the rings. */
-	if (dev->broken || !(dev->status & VIRTIO_STATUS_DRIVER_OK) || !dev->vqs[index].ready)
-		return;
-	dev->ops->notify(dev, index);
+	if (virtio_mmio_queue_live(dev, index))
+		dev->ops->notify(dev, index);
+}
+
+/* Before DRIVER_OK or after a violation the device does not touch the rings. */
+bool virtio_mmio_queue_live(const struct virtio_dev *dev, unsigned int q)
+{
+	return q < dev->ops->nr_queues && !dev->broken && (dev->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       dev->vqs[q].ready;
 }
 
 static void reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)

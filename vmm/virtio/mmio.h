@@ -21,7 +21,7 @@
 #define VIRTIO_MMIO_STRIDE	0x1000ULL
 #define VIRTIO_MMIO_SIZE	0x200
 #define VIRTIO_MMIO_CONFIG	0x100
-#define VIRTIO_MMIO_MAX_DEVICES	6
+#define VIRTIO_MMIO_MAX_DEVICES	8
 #define VIRTIO_MAX_QUEUES	3
 
 #define VIRTIO_STATUS_ACKNOWLEDGE	0x01
@@ -79,6 +79,9 @@ int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_
 
 /* Appends " virtio_mmio.device=..." for dev to the NUL-terminated cmdline of size bytes; -ENOSPC if it is full. */
 int virtio_mmio_cmdline(const struct virtio_dev *dev, char *cmdline, size_t size);
+
+/* For devices, under dev->lock: whether queue q may be used (DRIVER_OK, the queue ready, no violation pending). */
+bool virtio_mmio_queue_live(const struct virtio_dev *dev, unsigned int q);
 
 /* For devices, under dev->lock: tell the driver about used buffers (VIRTIO_MMIO_INT_VRING) or a config change. */
 void virtio_mmio_interrupt(struct virtio_dev *dev, uint32_t why);

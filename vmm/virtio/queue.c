@@ -143,6 +143,11 @@ int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c, char 
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q)
+{
+	q->last_avail--;
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
 	struct virtq_used_elem e = { .id = head, .len = written };

@@ -79,6 +79,9 @@ int virtq_activate(struct virtq *q, const struct vm *vm, char *err, size_t err_s
  */
 int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c, char *err, size_t err_size);
 
+/* Gives back the chain virtq_pop() just returned, untouched: a receive buffer with no frame to put in it yet. */
+void virtq_unpop(struct virtq *q);
+
 /* Returns the chain whose head is head to the driver, with written bytes written into its writable buffers. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
