@@ -7,6 +7,7 @@
 #include "init/init.h"
 #include "kvm/probe.h"
 #include "lib/log.h"
+#include "mgmt/mgmt.h"
 #include "run.h"
 
 /* Exit statuses beyond 0/1, for scripts: 2 is a usage error, 77 is "cannot run here" to automake-style tests. */
@@ -34,6 +35,15 @@ static int cmd_check(int argc, char **argv)
 	return check_file(argv[1]);
 }
 
+static int cmd_mgmt(int argc, char **argv)
+{
+	if (!mgmt_main) {
+		log_error("mgmt: not built in (CONFIG_SHRIKE_MGMT is not set)");
+		return 1;
+	}
+	return mgmt_main(argc, argv);
+}
+
 static int cmd_version(void)
 {
 	printf("shrike %s\n", SHRIKE_VERSION);
@@ -57,6 +67,8 @@ static const struct command {
 	  "              exit 0 poweroff, 10 reboot, 11 crash, 12 SIGTERM/SIGINT, 1 error, 2 usage" },
 	{ "kvm-probe", NULL, cmd_kvm_probe, NULL, "run a tiny guest on /dev/kvm; exit 0 ok, 1 failed, 77 no /dev/kvm" },
 	{ "check", NULL, NULL, cmd_check, "check FILE: validate a shrike.conf; exit 0 good, 1 errors" },
+	{ "mgmt", NULL, NULL, cmd_mgmt,
+	  "serve the management API: mgmt --listen ADDR:PORT --cert F --key F --client-ca F --supervisor-fd N" },
 	{ "--version", "version", cmd_version, NULL, "print the version" },
 	{ "help", "--help", cmd_help, NULL, "print this help" },
 };
