@@ -352,7 +352,8 @@ static void conn_run(struct conn *c)
 				}
 				c->state = ST_READ;
 				c->in_request = 0;
-				http_reset(c->req);
+				if (c->req)
+					http_reset(c->req);
 				c->since = now_ms();
 				c->deadline = c->since + SERVER_IDLE_MS;
 				break;
