@@ -52,8 +52,8 @@ def read_response(f):
 
 
 def get(conn_file, sock, path, close=False):
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: shrike\r\n{'Connection: close' + chr(13) + chr(10) if close else ''}\r\n"
-                 .encode())
+    extra = "Connection: close\r\n" if close else ""
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: shrike\r\n{extra}\r\n".encode())
     return read_response(conn_file)
 
 
