@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "config/check.h"
+#include "control.h"
 #include "init/init.h"
 #include "kvm/probe.h"
 #include "lib/log.h"
@@ -62,9 +63,11 @@ static const struct command {
 	{ "init", NULL, init_run, NULL, "the PID 1 role; run by hand it only prints what it would report" },
 	{ "run", NULL, NULL, run_main,
 	  "boot a guest: run --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT] [--mem 256M] [--vcpus N]\n"
-	  "              [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]... [--no-acpi];\n"
-	  "              SIGPWR presses the guest's power button (ACPI shutdown request);\n"
+	  "              [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]... [--console serial|virtio]\n"
+	  "              [--control SOCKET] [--no-acpi]; SIGPWR presses the guest's power button;\n"
 	  "              exit 0 poweroff, 10 reboot, 11 crash, 12 SIGTERM/SIGINT, 1 error, 2 usage" },
+	{ "ctl", NULL, NULL, control_client_main,
+	  "ctl SOCKET COMMAND: talk to a run --control SOCKET: info, shutdown, balloon SIZE, pause, resume, stop" },
 	{ "kvm-probe", NULL, cmd_kvm_probe, NULL, "run a tiny guest on /dev/kvm; exit 0 ok, 1 failed, 77 no /dev/kvm" },
 	{ "check", NULL, NULL, cmd_check, "check FILE: validate a shrike.conf; exit 0 good, 1 errors" },
 	{ "mgmt", NULL, NULL, cmd_mgmt,

@@ -10,10 +10,15 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "console.h"
+#include "control.h"
 #include "hw/acpi_pm.h"
+#include "hw/boot_timer.h"
 #include "hw/i8042.h"
+#include "hw/rtc.h"
 #include "hw/serial.h"
 #include "kvm/acpi.h"
 #include "kvm/boot_bzimage.h"
@@ -23,9 +28,12 @@
 #include "kvm/vm.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/size.h"
 #include "net/tap.h"
 #include "run.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
+#include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
@@ -38,8 +46,9 @@
 /* Our own bound on the command line, whatever cmdline_size the kernel claims. */
 #define RUN_MAX_CMDLINE		4096
 #define RUN_DEFAULT_CMDLINE	"console=ttyS0"
-/* Every disk and NIC is a virtio-mmio device; one slot stays for virtio-rng. */
-#define RUN_MAX_DISKS		(VIRTIO_MMIO_MAX_DEVICES - 1)
+/* Every disk and NIC is a virtio-mmio device; slots stay for rng, balloon and console (which may be left out). */
+#define RUN_FIXED_DEVICES	3
+#define RUN_MAX_DISKS		(VIRTIO_MMIO_MAX_DEVICES - RUN_FIXED_DEVICES)
 #define RUN_MAX_NICS		4
 
 /* Low-memory addresses of what the loader writes besides the kernel (see docs/vmm.md, memory layout). */
@@ -63,32 +72,10 @@ struct run_opts {
 	} nics[RUN_MAX_NICS];
 	unsigned int nr_nics;
 	bool no_acpi;
+	bool virtio_console;	/* --console virtio: input goes to hvc0, not the UART */
+	const char *control;	/* --control PATH */
+	uint64_t start_ns;	/* CLOCK_MONOTONIC when run started, for the boot timer */
 };
-
-/* "256M", "1G", "65536K"; a bare number is MiB, as with lkvm -m and qemu -m. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v, mul = MIB;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'K': case 'k': mul = 1024; end++; break;
-	case 'M': case 'm': mul = MIB; end++; break;
-	case 'G': case 'g': mul = 1024 * MIB; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
-	}
-	if (*end || v > UINT64_MAX / mul)
-		return -EINVAL;
-	*out = v * mul;
-	return 0;
-}
 
 /* PATH or PATH,ro; the path is optarg itself, cut at the comma. */
 static int parse_disk(char *arg, struct run_opts *o)
@@ -192,6 +179,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "no-acpi", no_argument, NULL, 'A' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "control", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
@@ -207,6 +196,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'i': o->initrd = optarg; break;
 		case 'c': o->cmdline = optarg; break;
 		case 'A': o->no_acpi = true; break;
+		case 'S': o->control = optarg; break;
+		case 'C':
+			if (strcmp(optarg, "serial") && strcmp(optarg, "virtio")) {
+				log_error("run: --console %s: expected serial or virtio", optarg);
+				return -EINVAL;
+			}
+			o->virtio_console = !strcmp(optarg, "virtio");
+			break;
 		case 'n':
 			if (parse_net(optarg, o) < 0)
 				return -EINVAL;
@@ -216,7 +213,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return -EINVAL;
 			break;
 		case 'm':
-			if (parse_size(optarg, &o->mem) < 0 || o->mem < RUN_MIN_MEM || o->mem > RUN_MAX_MEM ||
+			if (size_parse(optarg, MIB, &o->mem) < 0 || o->mem < RUN_MIN_MEM || o->mem > RUN_MAX_MEM ||
 			    o->mem % 4096) {
 				log_error("run: --mem %s: expected a size from 32M to 1024G, e.g. 256M", optarg);
 				return -EINVAL;
@@ -247,13 +244,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		log_error("run: --kernel is required");
 		return -EINVAL;
 	}
+	if (o->virtio_console && !virtio_console_create) {
+		log_error("run: --console virtio: this shrike is built without virtio-console (CONFIG_VIRTIO_CONSOLE)");
+		return -EINVAL;
+	}
 	if (o->nr_nics && !virtio_net_create) {
 		log_error("run: --net: this shrike is built without virtio-net (CONFIG_VIRTIO_NET)");
 		return -EINVAL;
 	}
-	if (1 + o->nr_disks + o->nr_nics > VIRTIO_MMIO_MAX_DEVICES) {
-		log_error("run: %u disks and %u NICs: at most %d virtio devices in all, one of them virtio-rng",
-			  o->nr_disks, o->nr_nics, VIRTIO_MMIO_MAX_DEVICES);
+	if (RUN_FIXED_DEVICES + o->nr_disks + o->nr_nics > VIRTIO_MMIO_MAX_DEVICES) {
+		log_error("run: %u disks and %u NICs: at most %d in all (%d virtio devices, %d of them rng, balloon "
+			  "and console)", o->nr_disks, o->nr_nics, VIRTIO_MMIO_MAX_DEVICES - RUN_FIXED_DEVICES,
+			  VIRTIO_MMIO_MAX_DEVICES, RUN_FIXED_DEVICES);
 		return -EINVAL;
 	}
 	if (o->nr_disks && !virtio_blk_create) {
@@ -438,8 +440,15 @@ static int load_acpi(struct vm *vm, unsigned int nr_vcpus, struct virtio_dev *co
  * The virtio devices every guest gets, each announced on the command line. A device that Kconfig left out is a
  * NULL weak symbol (see virtio/rng.h), so this table needs no #ifdef.
  */
-static int create_virtio(struct vm *vm, struct evloop *loop, const struct run_opts *o, struct virtio_dev **devs,
-			 unsigned int *nr, char *cmdline, size_t size)
+/* The devices run talks to after creating them; NULL when absent. */
+struct run_devices {
+	struct virtio_dev *balloon;
+	struct virtio_dev *console;
+};
+
+static int create_virtio(struct vm *vm, struct evloop *loop, const struct run_opts *o, struct console_out *cout,
+			 struct virtio_dev **devs, unsigned int *nr, struct run_devices *rd, char *cmdline,
+			 size_t size)
 {
 	struct net_backend *be;
 	unsigned int i;
@@ -465,6 +474,18 @@ static int create_virtio(struct vm *vm, struct evloop *loop, const struct run_op
 		if (ret < 0)
 			return ret;
 		(*nr)++;
+	}
+	if (virtio_balloon_create) {
+		ret = virtio_balloon_create(vm, *nr, &devs[*nr]);
+		if (ret < 0)
+			return ret;
+		rd->balloon = devs[(*nr)++];
+	}
+	if (o->virtio_console) {
+		ret = virtio_console_create(vm, *nr, console_out_emit, cout, &devs[*nr]);
+		if (ret < 0)
+			return ret;
+		rd->console = devs[(*nr)++];
 	}
 	/* With ACPI the DSDT describes them; a device announced twice would be probed twice. */
 	for (i = 0; o->no_acpi && i < *nr; i++)
@@ -543,109 +564,190 @@ static bool raw_terminal(struct termios *saved)
 	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
 }
 
-static int run_vm(const struct run_opts *o, int sig_fd)
-{
-	struct virtio_dev *virtio[VIRTIO_MMIO_MAX_DEVICES];
-	char cmdline[RUN_MAX_CMDLINE + 1 + VIRTIO_MMIO_MAX_DEVICES * 64];
-	struct kvm_cpuid2 *cpuid = NULL;
-	struct vcpu *vcpus = NULL;
-	unsigned int nr_virtio = 0;
-	struct evloop loop;
-	bool loop_made = false;
-	struct termios saved_tty;
-	bool tty_raw = false;
-	struct serial serial;
-	bool serial_made = false;
-	unsigned int i, made = 0;
+/* Everything one running guest is made of. guest_teardown() undoes guest_build() from wherever it stopped. */
+struct guest {
 	struct vm vm;
+	bool vm_made;
+	struct kvm_cpuid2 *cpuid;
+	struct vcpu *vcpus;
+	unsigned int nr_vcpus;		/* created so far */
+	unsigned int nr_started;
+	struct evloop loop;
+	bool loop_made;
+	struct console_out cout;
+	bool cout_made;
+	struct console_in cin;
+	bool cin_made;
+	struct serial serial;
+	bool serial_made;
+	struct rtc rtc;
+	struct boot_timer boot_timer;
+	struct virtio_dev *virtio[VIRTIO_MMIO_MAX_DEVICES];
+	unsigned int nr_virtio;
+	struct run_devices devs;
+	struct control_guest control_guest;
+	struct control control;
+	bool control_made;
+	struct termios saved_tty;
+	bool tty_raw;
+	char cmdline[RUN_MAX_CMDLINE + 1 + VIRTIO_MMIO_MAX_DEVICES * 64];
+};
+
+static int guest_build(struct guest *g, const struct run_opts *o)
+{
 	int ret;
 
-	ret = vm_create(&vm, o->mem);
+	ret = vm_create(&g->vm, o->mem);
+	if (ret < 0)
+		return ret;
+	g->vm_made = true;
+	g->cpuid = cpuid_supported(g->vm.kvm_fd);
+	g->vcpus = calloc(o->vcpus, sizeof(*g->vcpus));
+	if (!g->cpuid || !g->vcpus)
+		return -ENOMEM;
+	ret = evloop_init(&g->loop);
+	if (ret < 0)
+		return ret;
+	g->loop_made = true;
+	ret = console_out_init(&g->cout, STDOUT_FILENO);
+	if (ret < 0)
+		return ret;
+	g->cout_made = true;
+	snprintf(g->cmdline, sizeof(g->cmdline), "%s", o->cmdline);
+	ret = create_virtio(&g->vm, &g->loop, o, &g->cout, g->virtio, &g->nr_virtio, &g->devs, g->cmdline,
+			    sizeof(g->cmdline));
+	if (ret < 0)
+		return ret;
+	ret = load_guest(&g->vm, o, g->cmdline, g->cpuid);
+	if (ret < 0)
+		return ret;
+	if (!o->no_acpi) {
+		ret = load_acpi(&g->vm, o->vcpus, g->virtio, g->nr_virtio);
+		if (ret < 0)
+			return ret;
+	}
+	/* With --console virtio the UART still prints (early boot messages) but takes no input. */
+	ret = serial_create(&g->serial, &g->vm, o->virtio_console ? -1 : STDIN_FILENO, console_out_emit, &g->cout);
+	if (ret < 0)
+		return ret;
+	g->serial_made = true;
+	if (g->devs.console) {
+		ret = console_in_init(&g->cin, &g->loop, STDIN_FILENO, g->devs.console);
+		if (ret < 0)
+			return ret;
+		g->cin_made = true;
+	}
+	ret = i8042_create(&g->vm);
+	if (ret == 0)
+		ret = rtc_create(&g->rtc, &g->vm);
+	if (ret == 0)
+		ret = boot_timer_create(&g->boot_timer, &g->vm, o->start_ns);
+	if (ret < 0)
+		return ret;
+	for (g->nr_vcpus = 0; g->nr_vcpus < o->vcpus; g->nr_vcpus++) {
+		ret = vcpu_create(&g->vcpus[g->nr_vcpus], &g->vm, g->nr_vcpus, o->vcpus, g->cpuid);
+		if (ret < 0)
+			return ret;
+	}
+	ret = vcpu_setup_long_mode(&g->vcpus[0], BOOT_KERNEL_ADDR + BOOT_ENTRY_64_OFFSET, ZERO_PAGE_ADDR);
+	if (ret < 0)
+		return ret;
+	if (o->control) {
+		g->control_guest = (struct control_guest){ .vm = &g->vm, .vcpus = g->vcpus, .nr_vcpus = o->vcpus,
+							   .balloon = g->devs.balloon };
+		ret = control_open(&g->control, &g->loop, o->control, &g->control_guest);
+		if (ret < 0)
+			return ret;
+		g->control_made = true;
+	}
+	return 0;
+}
+
+static int guest_start(struct guest *g)
+{
+	int ret;
+
+	g->tty_raw = raw_terminal(&g->saved_tty);
+	ret = console_out_start(&g->cout);
+	if (ret == 0)
+		ret = evloop_start(&g->loop);
+	if (ret == 0)
+		ret = serial_start(&g->serial);
+	for (; ret == 0 && g->nr_started < g->nr_vcpus; g->nr_started++)
+		ret = vcpu_start(&g->vcpus[g->nr_started]);
+	return ret;
+}
+
+/* Stops the threads first, so that no vCPU, handler or writer touches what is freed after them. */
+static void guest_teardown(struct guest *g)
+{
+	unsigned int i;
+
+	if (!g->vm_made)
+		return;
+	vm_request_exit(&g->vm, VM_EXIT_ERROR);		/* a no-op if the guest already ended */
+	for (i = 0; i < g->nr_vcpus; i++)
+		vcpu_stop(&g->vcpus[i]);
+	if (g->serial_made)
+		serial_destroy(&g->serial);
+	if (g->loop_made)
+		evloop_stop(&g->loop);
+	if (g->control_made)
+		control_close(&g->control);
+	if (g->cin_made)
+		console_in_destroy(&g->cin);
+	if (g->tty_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &g->saved_tty);
+	for (i = 0; i < g->nr_vcpus; i++)
+		vcpu_destroy(&g->vcpus[i]);
+	for (i = 0; i < g->nr_virtio; i++)
+		g->virtio[i]->ops->destroy(g->virtio[i]);
+	if (g->cout_made)
+		console_out_destroy(&g->cout);
+	if (g->loop_made)
+		evloop_destroy(&g->loop);
+	free(g->vcpus);
+	free(g->cpuid);
+	vm_destroy(&g->vm);
+}
+
+static int run_vm(const struct run_opts *o, int sig_fd)
+{
+	struct guest *g = calloc(1, sizeof(*g));
+	int ret, why;
+
+	if (!g) {
+		log_error("run: out of memory");
+		return RUN_EXIT_ERROR;
+	}
+	ret = guest_build(g, o);
+	if (ret == 0) {
+		ret = guest_start(g);
+		if (ret < 0)
+			vm_request_exit(&g->vm, VM_EXIT_ERROR);
+		wait_for_exit(&g->vm, sig_fd);
+		ret = 0;
+	}
+	why = g->vm_made ? atomic_load(&g->vm.exit_reason) : VM_EXIT_ERROR;
+	guest_teardown(g);
+	free(g);
 	if (ret < 0)
 		return RUN_EXIT_ERROR;
-	cpuid = cpuid_supported(vm.kvm_fd);
-	vcpus = calloc(o->vcpus, sizeof(*vcpus));
-	if (!cpuid || !vcpus) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = evloop_init(&loop);
-	if (ret < 0)
-		goto out;
-	loop_made = true;
-	snprintf(cmdline, sizeof(cmdline), "%s", o->cmdline);
-	ret = create_virtio(&vm, &loop, o, virtio, &nr_virtio, cmdline, sizeof(cmdline));
-	if (ret < 0)
-		goto out;
-	ret = load_guest(&vm, o, cmdline, cpuid);
-	if (ret < 0)
-		goto out;
-	if (!o->no_acpi) {
-		ret = load_acpi(&vm, o->vcpus, virtio, nr_virtio);
-		if (ret < 0)
-			goto out;
-	}
-	ret = serial_create(&serial, &vm, STDIN_FILENO, STDOUT_FILENO);
-	if (ret < 0)
-		goto out;
-	serial_made = true;
-	ret = i8042_create(&vm);
-	if (ret < 0)
-		goto out;
-	for (made = 0; made < o->vcpus; made++) {
-		ret = vcpu_create(&vcpus[made], &vm, made, o->vcpus, cpuid);
-		if (ret < 0)
-			goto out;
-	}
-	ret = vcpu_setup_long_mode(&vcpus[0], BOOT_KERNEL_ADDR + BOOT_ENTRY_64_OFFSET, ZERO_PAGE_ADDR);
-	if (ret < 0)
-		goto out;
-
-	tty_raw = raw_terminal(&saved_tty);
-	ret = evloop_start(&loop);
-	if (ret == 0)
-		ret = serial_start(&serial);
-	for (i = 0; ret == 0 && i < o->vcpus; i++)
-		ret = vcpu_start(&vcpus[i]);
-	if (ret < 0)
-		vm_request_exit(&vm, VM_EXIT_ERROR);
-	wait_for_exit(&vm, sig_fd);
-	ret = 0;
-out:
-	/* Whatever ended the run, every vCPU thread leaves KVM_RUN before its memory goes away. */
-	vm_request_exit(&vm, VM_EXIT_ERROR);
-	for (i = 0; i < made; i++)
-		vcpu_stop(&vcpus[i]);
-	if (serial_made)
-		serial_destroy(&serial);
-	if (tty_raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
-	for (i = 0; i < made; i++)
-		vcpu_destroy(&vcpus[i]);
-	/* No handler may run on a device being freed. */
-	if (loop_made)
-		evloop_stop(&loop);
-	for (i = 0; i < nr_virtio; i++)
-		virtio[i]->ops->destroy(virtio[i]);
-	if (loop_made)
-		evloop_destroy(&loop);
-	free(vcpus);
-	free(cpuid);
-	i = (unsigned int)atomic_load(&vm.exit_reason);
-	vm_destroy(&vm);
-	if (ret == 0)
-		log_info("run: %s (exit status %d)", exit_names[i], vm_status((int)i));
-	return ret < 0 ? RUN_EXIT_ERROR : vm_status((int)i);
+	log_info("run: %s (exit status %d)", exit_names[why], vm_status(why));
+	return vm_status(why);
 }
 
 int run_main(int argc, char **argv)
 {
+	struct timespec now;
 	struct run_opts o;
 	sigset_t stop, old;
 	int sig_fd, status;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (parse_opts(argc, argv, &o) < 0)
 		return RUN_EXIT_USAGE;
+	o.start_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 	/* Blocked before any thread starts, so only the signalfd sees them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);

@@ -93,8 +93,7 @@ static void transmit(struct serial *s, uint8_t byte)
 		rx_push(s, byte);
 		return;
 	}
-	if (write(s->out_fd, &byte, 1) < 0 && errno != EAGAIN)
-		s->out_fd = -1;	/* the console reader is gone: drop output rather than fail each byte */
+	s->emit(s->emit_opaque, &byte, 1);
 }
 
 static uint8_t modem_status(const struct serial *s)
@@ -123,7 +122,7 @@ static void serial_write(struct serial *s, unsigned int reg, uint8_t v)
 	case UART_RBR_THR:
 		if (dlab)
 			s->dll = v;
-		else if (s->out_fd >= 0 || (s->mcr & MCR_LOOP))
+		else
 			transmit(s, v);
 		break;
 	case UART_IER:
@@ -194,7 +193,8 @@ static void serial_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, 
 	pthread_mutex_unlock(&s->lock);
 }
 
-int serial_create(struct serial *s, struct vm *vm, int in_fd, int out_fd)
+int serial_create(struct serial *s, struct vm *vm, int in_fd,
+		  void (*emit)(void *opaque, const uint8_t *buf, size_t len), void *emit_opaque)
 {
 	int ret;
 
@@ -202,7 +202,8 @@ int serial_create(struct serial *s, struct vm *vm, int in_fd, int out_fd)
 	s->vm = vm;
 	s->irq = SERIAL_COM1_IRQ;
 	s->in_fd = in_fd;
-	s->out_fd = out_fd;
+	s->emit = emit;
+	s->emit_opaque = emit_opaque;
 	s->iir = IIR_NO_INT;
 	s->lsr = LSR_THRE | LSR_TEMT;
 	s->mcr = MCR_OUT2;

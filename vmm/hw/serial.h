@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kvm/vm.h"
@@ -11,12 +12,16 @@
 #define SERIAL_COM1_IRQ		4
 #define SERIAL_RX_FIFO		64
 
-/* An 8250 UART with a receive FIFO: what the guest writes goes to out_fd, what arrives on in_fd to the guest. */
+/*
+ * An 8250 UART with a receive FIFO: what the guest writes goes to emit() (a console_out, see console.h), what
+ * arrives on in_fd (-1: nothing) to the guest.
+ */
 struct serial {
 	struct vm *vm;
 	unsigned int irq;
 	int in_fd;
-	int out_fd;
+	void (*emit)(void *opaque, const uint8_t *buf, size_t len);	/* never blocks; called under lock */
+	void *emit_opaque;
 	pthread_mutex_t lock;
 	uint8_t dll, dlm, ier, iir, lcr, mcr, lsr, msr, scr;
 	uint8_t rx[SERIAL_RX_FIFO];
@@ -28,7 +33,8 @@ struct serial {
 };
 
 /* Registers COM1 at SERIAL_COM1_PORT on vm's port bus. Returns 0 or -errno (logged). */
-int serial_create(struct serial *s, struct vm *vm, int in_fd, int out_fd);
+int serial_create(struct serial *s, struct vm *vm, int in_fd,
+		  void (*emit)(void *opaque, const uint8_t *buf, size_t len), void *emit_opaque);
 
 /* Starts the thread that feeds in_fd to the guest. */
 int serial_start(struct serial *s);

@@ -251,6 +251,23 @@ static void handle_system_event(struct vcpu *vcpu)
 	}
 }
 
+/* A crash report for whoever reads the log: where the guest was and what its CPU state said. */
+static void log_crash(struct vcpu *vcpu, const char *what)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		log_error("run: vCPU %u: %s", vcpu->id, what);
+		return;
+	}
+	log_error("run: vCPU %u: %s at rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx cr2 0x%llx cr3 0x%llx "
+		  "cr4 0x%llx idt 0x%llx+0x%x cs 0x%x", vcpu->id, what, (unsigned long long)r.rip,
+		  (unsigned long long)r.rsp, (unsigned long long)r.rflags, (unsigned long long)s.cr0,
+		  (unsigned long long)s.cr2, (unsigned long long)s.cr3, (unsigned long long)s.cr4,
+		  (unsigned long long)s.idt.base, s.idt.limit, s.cs.selector);
+}
+
 /* Handles one exit; returns false once the vCPU should stop. */
 static bool handle_exit(struct vcpu *vcpu)
 {
@@ -267,7 +284,7 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		log_error("run: vCPU %u: guest triple fault", vcpu->id);
+		log_crash(vcpu, "guest triple fault");
 		vm_request_exit(vcpu->vm, VM_EXIT_CRASH);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
@@ -289,6 +306,25 @@ static bool handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Waits while the VM is paused. The kick that brought the thread here set immediate_exit; it is cleared for the
+ * next KVM_RUN, unless the VM is exiting, whose vcpu_stop() needs it set.
+ */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->paused) && atomic_load(&vm->exit_reason) == VM_RUNNING)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	if (atomic_load(&vm->exit_reason) == VM_RUNNING)
+		vcpu->run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -298,6 +334,10 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	while (atomic_load(&vcpu->vm->exit_reason) == VM_RUNNING) {
+		if (atomic_load(&vcpu->vm->paused)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -342,4 +382,33 @@ void vcpu_stop(struct vcpu *vcpu)
 	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 	pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
+}
+
+void vcpus_pause(struct vcpu *vcpus, unsigned int n)
+{
+	struct vm *vm = vcpus[0].vm;
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!atomic_load(&vm->paused)) {
+		atomic_store(&vm->paused, true);
+		/* immediate_exit covers a thread just about to enter KVM_RUN, which the signal would miss. */
+		for (i = 0; i < n; i++) {
+			vcpus[i].run->immediate_exit = 1;
+			pthread_kill(vcpus[i].thread, VCPU_KICK_SIGNAL);
+		}
+	}
+	while (vm->parked < n && atomic_load(&vm->exit_reason) == VM_RUNNING)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vcpus_resume(struct vcpu *vcpus)
+{
+	struct vm *vm = vcpus[0].vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->paused, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }

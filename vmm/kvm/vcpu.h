@@ -36,4 +36,11 @@ void vcpu_stop(struct vcpu *vcpu);
 
 void vcpu_destroy(struct vcpu *vcpu);
 
+/*
+ * Pause: every vCPU thread leaves KVM_RUN and parks; returns once all n have (or the VM is exiting). The guest's
+ * memory and devices stay as they are; its clock keeps running (kvm-clock), as with `virsh suspend`.
+ */
+void vcpus_pause(struct vcpu *vcpus, unsigned int n);
+void vcpus_resume(struct vcpu *vcpus);
+
 #endif

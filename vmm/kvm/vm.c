@@ -50,6 +50,8 @@ int vm_create(struct vm *vm, uint64_t ram_size)
 	vm->exit_fd = -1;
 	vm->ram = MAP_FAILED;
 	iotrap_init(&vm->io);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
@@ -161,7 +163,12 @@ void vm_request_exit(struct vm *vm, enum vm_exit reason)
 	int running = VM_RUNNING;
 	uint64_t one = 1;
 
-	if (atomic_compare_exchange_strong(&vm->exit_reason, &running, (int)reason))
-		if (write(vm->exit_fd, &one, sizeof(one)) < 0)
-			log_error("run: waking the main thread: %s", strerror(errno));
+	if (!atomic_compare_exchange_strong(&vm->exit_reason, &running, (int)reason))
+		return;
+	if (write(vm->exit_fd, &one, sizeof(one)) < 0)
+		log_error("run: waking the main thread: %s", strerror(errno));
+	/* Parked vCPUs and a thread waiting for them to park must see the exit too. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }

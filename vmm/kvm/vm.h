@@ -1,7 +1,9 @@
 #ifndef SHRIKE_KVM_VM_H
 #define SHRIKE_KVM_VM_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +36,11 @@ struct vm {
 	struct iotrap io;
 	_Atomic int exit_reason;	/* enum vm_exit; the first vm_request_exit() wins */
 	int exit_fd;		/* eventfd, readable once exit_reason is set */
+	/* Pause (kvm/vcpu.c): the vCPU threads park on pause_cond while paused is set. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	_Atomic bool paused;
+	unsigned int parked;	/* vCPU threads parked, under pause_lock */
 };
 
 /* Opens /dev/kvm and builds a VM with ram_size bytes of RAM, irqchip and PIT. Errors are logged. */
