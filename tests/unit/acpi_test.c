@@ -196,12 +196,13 @@ static const char *test_iasl_disassembles(void)
 	while (fgets(line, sizeof(line), f))
 		found |= (strstr(line, "\"PNP0501\"") ? 1 : 0) | (strstr(line, "\"LNRO0005\"") ? 2 : 0) |
 			 (strstr(line, "\"ACPI0013\"") ? 4 : 0) | (strstr(line, "Notify (\\_SB.PWRB, 0x80)") ? 8 : 0) |
-			 (strstr(line, "Name (_S5,") ? 16 : 0) | (strstr(line, "0xD0001000") ? 32 : 0);
+			 (strstr(line, "Name (_S5,") ? 16 : 0) | (strstr(line, "0xD0001000") ? 32 : 0) |
+			 (strstr(line, "\"PNP0B00\"") ? 64 : 0);
 	CHECK_INT(pclose(f), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return "could not remove the scratch directory";
-	CHECK_INT(found, 63);
+	CHECK_INT(found, 127);
 	return NULL;
 }
 

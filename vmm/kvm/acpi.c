@@ -183,6 +183,25 @@ static void dsdt_serial(struct aml *a, const struct acpi_devices *d)
 	aml_end(a, dev);
 }
 
+/*
+ * The CMOS RTC (hw/rtc.c) at ports 0x70-0x71. Without it in the DSDT a hardware-reduced guest has no IRQ 8 to
+ * give its rtc-cmos driver, which then refuses the device.
+ */
+static void dsdt_rtc(struct aml *a)
+{
+	static const uint8_t crs[] = {
+		RES_IO, 0x01, 0x70, 0x00, 0x70, 0x00, 1, 2,
+		RES_IRQ_NO_FLAGS, 1U << 8 & 0xff, (1U << 8) >> 8,
+		RES_END, 0,
+	};
+	size_t dev = aml_device_begin(a, "RTC_");
+
+	device_ids(a, "PNP0B00", 0);
+	aml_name_decl(a, "_CRS");
+	aml_buffer(a, crs, sizeof(crs));
+	aml_end(a, dev);
+}
+
 static void dsdt_virtio(struct aml *a, const struct acpi_devices *d, unsigned int i)
 {
 	uint8_t crs[12 + 9 + 2] = { RES_MEMORY32_FIXED, 9, 0, 1 };
@@ -246,6 +265,7 @@ static int build_dsdt(struct table_writer *w, const struct acpi_devices *d, uint
 	scope = aml_scope_begin(&a, "\\_SB_");
 	if (d->serial_port)
 		dsdt_serial(&a, d);
+	dsdt_rtc(&a);
 	for (i = 0; i < d->nr_virtio; i++)
 		dsdt_virtio(&a, d, i);
 	dsdt_power_button(&a);
