@@ -549,19 +549,26 @@ static void wait_for_exit(struct vm *vm, int sig_fd)
 
 /*
  * On a terminal the guest gets every key as typed (Ctrl-C included) and echoes for itself; SIGTERM and SIGINT
- * from elsewhere still stop us. Output passes untouched: the guest's own tty already turned \n into \r\n.
+ * from elsewhere still stop us. Output passes untouched: the guest's own tty already turned \n into \r\n. Only
+ * in the foreground: a background job that changed the terminal would be stopped by SIGTTOU, and would fight the
+ * shell over it. Returns the descriptor whose terminal changed, or -1.
  */
-static bool raw_terminal(struct termios *saved)
+static int raw_terminal(struct termios *saved)
 {
 	struct termios t;
+	pid_t fg;
 
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, saved) < 0)
-		return false;
+		return -1;
+	/* A terminal that is nobody's controlling terminal (a console under init) has no foreground group. */
+	fg = tcgetpgrp(STDIN_FILENO);
+	if (fg >= 0 && fg != getpgrp())
+		return -1;
 	t = *saved;
 	t.c_iflag &= (tcflag_t)~ICRNL;
 	t.c_lflag &= (tcflag_t)~(ICANON | ECHO | ISIG);
 	t.c_oflag &= (tcflag_t)~OPOST;
-	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0 ? STDIN_FILENO : -1;
 }
 
 /* Everything one running guest is made of. guest_teardown() undoes guest_build() from wherever it stopped. */
@@ -589,7 +596,7 @@ struct guest {
 	struct control control;
 	bool control_made;
 	struct termios saved_tty;
-	bool tty_raw;
+	int tty_fd;			/* the terminal raw_terminal() changed, or -1 */
 	char cmdline[RUN_MAX_CMDLINE + 1 + VIRTIO_MMIO_MAX_DEVICES * 64];
 };
 
@@ -667,7 +674,7 @@ static int guest_start(struct guest *g)
 {
 	int ret;
 
-	g->tty_raw = raw_terminal(&g->saved_tty);
+	g->tty_fd = raw_terminal(&g->saved_tty);
 	ret = console_out_start(&g->cout);
 	if (ret == 0)
 		ret = evloop_start(&g->loop);
@@ -696,8 +703,8 @@ static void guest_teardown(struct guest *g)
 		control_close(&g->control);
 	if (g->cin_made)
 		console_in_destroy(&g->cin);
-	if (g->tty_raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &g->saved_tty);
+	if (g->tty_fd >= 0)
+		tcsetattr(g->tty_fd, TCSANOW, &g->saved_tty);
 	for (i = 0; i < g->nr_vcpus; i++)
 		vcpu_destroy(&g->vcpus[i]);
 	for (i = 0; i < g->nr_virtio; i++)
@@ -720,6 +727,7 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 		log_error("run: out of memory");
 		return RUN_EXIT_ERROR;
 	}
+	g->tty_fd = -1;
 	ret = guest_build(g, o);
 	if (ret == 0) {
 		ret = guest_start(g);

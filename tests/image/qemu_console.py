@@ -67,8 +67,9 @@ class Qemu:
 
     def expect_line(self, pattern, timeout):
         """Like expect(), but only once the whole line has arrived: returns the match of
-        pattern and the rest of its line (group "rest"), without the line end."""
-        return self.expect(f"(?:{pattern})(?P<rest>[^\\r\\n]*)\\r?\\n", timeout)
+        pattern and the rest of its line (group "rest"), without the line end. A line may
+        end in several \\r: a guest's \\r\\n through a terminal that adds its own."""
+        return self.expect(f"(?:{pattern})(?P<rest>[^\\r\\n]*)\\r*\\n", timeout)
 
     def send(self, text):
         self.proc.stdin.write(text.encode())
