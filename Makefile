@@ -177,7 +177,7 @@ help:
 	@echo 'Run and test:'
 	@echo '  run                - boot the image in QEMU (RUN_ARGS="--disk" boots disk.img under OVMF)'
 	@echo '  test               - build, then run the unit, kvm and image tests'
-	@echo '  bench              - build, then measure build time and image sizes'
+	@echo '  bench              - build, then benchmark the VMM, the management port and the build'
 	@echo 'Cleaning:'
 	@echo '  clean              - remove output/ builds and images (keeps .config and downloads)'
 	@echo '  distclean          - also remove .config'
