@@ -14,7 +14,8 @@ $(IMAGES_DIR)/config.img: $(SHRIKE_CONFIG_TOOL) $(IMAGE_CONFIG_SRC) $(wildcard $
 
 # The data partition's tree: the demo guests' kernel and initrd.
 DATA_TREE := $(BUILD_DIR)/data-partition
-DATA_FILES := $(if $(filter y,$(CONFIG_IMAGE_DEMO_GUESTS)),$(IMAGES_DIR)/guest-bzImage $(IMAGES_DIR)/guest-initrd.cpio.gz)
+DATA_FILES := $(if $(filter y,$(CONFIG_IMAGE_DEMO_GUESTS)),$(IMAGES_DIR)/guest-bzImage $(IMAGES_DIR)/guest-vmlinux \
+	$(IMAGES_DIR)/guest-initrd.cpio.gz)
 
 $(IMAGES_DIR)/disk.img: $(MKDISKIMG) $(IMAGES_DIR)/bzImage $(IMAGES_DIR)/config.img $(DATA_FILES) $(KCONFIG_CONFIG)
 	@$(call banner,disk-image Assembling disk.img)

@@ -22,6 +22,7 @@
 #include "hw/serial.h"
 #include "kvm/acpi.h"
 #include "kvm/boot_bzimage.h"
+#include "kvm/boot_pvh.h"
 #include "kvm/cpuid.h"
 #include "kvm/mptable.h"
 #include "kvm/vcpu.h"
@@ -316,7 +317,12 @@ out:
 	return ret;
 }
 
-static int load_initrd(struct vm *vm, const struct bzimage *bz, const char *path, struct boot_layout *layout)
+/*
+ * Loads the initrd: where the bzImage's header allows (bz), or for a PVH kernel as high in low RAM as it goes,
+ * above floor (the kernel's end). Sets *addr and *size.
+ */
+static int load_initrd(struct vm *vm, const struct bzimage *bz, uint64_t floor, const char *path, uint64_t *addr,
+		       uint32_t *size)
 {
 	char err[160];
 	uint8_t *data;
@@ -332,81 +338,138 @@ static int load_initrd(struct vm *vm, const struct bzimage *bz, const char *path
 		ret = -EFBIG;
 		goto out;
 	}
-	ret = bzimage_place_initrd(bz, vm->low_size, len, &layout->initrd_addr, err, sizeof(err));
+	if (bz) {
+		ret = bzimage_place_initrd(bz, vm->low_size, len, addr, err, sizeof(err));
+	} else if (len > vm->low_size || ((vm->low_size - len) & ~0xfffULL) < floor) {
+		snprintf(err, sizeof(err), "%zu bytes do not fit between the kernel's end 0x%" PRIx64 " and the end "
+			 "of low RAM", len, floor);
+		ret = -ENOMEM;
+	} else {
+		*addr = (vm->low_size - len) & ~0xfffULL;
+	}
 	if (ret < 0) {
 		log_error("run: initrd %s: %s (--mem too small?)", path, err);
 		goto out;
 	}
-	dst = vm_gpa_to_host(vm, layout->initrd_addr, len);
+	dst = vm_gpa_to_host(vm, *addr, len);
 	if (!dst) {
 		ret = -ENOMEM;
 		log_error("run: initrd %s: does not fit in guest RAM", path);
 		goto out;
 	}
 	memcpy(dst, data, len);
-	layout->initrd_size = (uint32_t)len;
+	*size = (uint32_t)len;
 out:
 	free(data);
 	return ret;
 }
 
-/*
- * Loads kernel, initrd and command line (the user's plus the devices') and writes the zero page and MP table into
- * guest memory.
- */
-static int load_guest(struct vm *vm, const struct run_opts *o, const char *cmdline, const struct kvm_cpuid2 *cpuid)
+/* How the boot vCPU starts: the bzImage's 64-bit entry with the zero page, or a PVH entry with its start info. */
+struct boot_entry {
+	bool pvh;
+	uint64_t entry;
+	uint64_t arg;		/* the zero page or the start info */
+};
+
+static int load_bzimage(struct vm *vm, const struct run_opts *o, const uint8_t *image, size_t len,
+			const char *cmdline, struct boot_entry *be)
 {
 	struct boot_layout layout = { 0 };
-	uint32_t signature = 0, features = 0;
-	size_t len, cmdline_len = strlen(cmdline);
-	uint8_t *image, *zp, *mp;
+	size_t cmdline_len = strlen(cmdline);
 	struct bzimage bz;
 	char err[160];
-	void *dst;
-	unsigned int i;
+	uint8_t *dst;
 	int ret;
 
-	ret = read_file("kernel", o->kernel, &image, &len);
-	if (ret < 0)
-		return ret;
 	ret = bzimage_parse(image, len, cmdline_len, &bz, err, sizeof(err));
 	if (ret < 0) {
 		log_error("run: kernel %s: %s", o->kernel, err);
-		goto out;
+		return ret;
 	}
 	dst = vm_gpa_to_host(vm, BOOT_KERNEL_ADDR, bz.kernel_size);
 	if (!dst || bz.kernel_end > vm->low_size) {
-		ret = -ENOMEM;
 		log_error("run: kernel %s: needs RAM up to 0x%" PRIx64 ", more than --mem gives", o->kernel,
 			  bz.kernel_end);
-		goto out;
+		return -ENOMEM;
 	}
 	memcpy(dst, image + bz.setup_size, bz.kernel_size);
-
 	layout.low_ram = vm->low_size;
 	layout.high_ram = vm->ram_size - vm->low_size;
 	layout.cmdline_addr = CMDLINE_ADDR;
 	layout.cmdline_len = (uint32_t)cmdline_len;
-	dst = vm_gpa_to_host(vm, CMDLINE_ADDR, cmdline_len + 1);
-	memcpy(dst, cmdline, cmdline_len + 1);
 	if (o->initrd) {
-		ret = load_initrd(vm, &bz, o->initrd, &layout);
+		ret = load_initrd(vm, &bz, 0, o->initrd, &layout.initrd_addr, &layout.initrd_size);
 		if (ret < 0)
-			goto out;
+			return ret;
 	}
-	zp = vm_gpa_to_host(vm, ZERO_PAGE_ADDR, BOOT_ZERO_PAGE_SIZE);
-	bzimage_zero_page(zp, image, &bz, &layout);
+	bzimage_zero_page(vm_gpa_to_host(vm, ZERO_PAGE_ADDR, BOOT_ZERO_PAGE_SIZE), image, &bz, &layout);
+	*be = (struct boot_entry){ .entry = BOOT_KERNEL_ADDR + BOOT_ENTRY_64_OFFSET, .arg = ZERO_PAGE_ADDR };
+	return 0;
+}
 
+static int load_pvh(struct vm *vm, const struct run_opts *o, const uint8_t *image, size_t len,
+		    struct boot_entry *be)
+{
+	struct pvh_layout layout = { 0 };
+	struct pvh_image pi;
+	uint32_t initrd_size = 0;
+	char err[160];
+	int ret;
+
+	ret = pvh_parse(image, len, &pi, err, sizeof(err));
+	if (ret == 0)
+		ret = pvh_load(image, len, vm->ram, vm->low_size, err, sizeof(err));
+	if (ret < 0) {
+		log_error("run: kernel %s: %s", o->kernel, err);
+		return ret;
+	}
+	layout.low_ram = vm->low_size;
+	layout.high_ram = vm->ram_size - vm->low_size;
+	layout.cmdline_addr = CMDLINE_ADDR;
+	layout.rsdp_addr = o->no_acpi ? 0 : ACPI_TABLES_ADDR;
+	if (o->initrd) {
+		ret = load_initrd(vm, NULL, pi.kernel_end, o->initrd, &layout.initrd_addr, &initrd_size);
+		if (ret < 0)
+			return ret;
+		layout.initrd_size = initrd_size;
+	}
+	pvh_start_info(vm_gpa_to_host(vm, ZERO_PAGE_ADDR, pvh_start_info_size()), ZERO_PAGE_ADDR, &layout);
+	*be = (struct boot_entry){ .pvh = true, .entry = pi.entry, .arg = ZERO_PAGE_ADDR };
+	return 0;
+}
+
+/*
+ * Loads kernel (a bzImage, or an ELF vmlinux with a PVH note), initrd and command line (the user's plus the
+ * devices'), the zero page or PVH start info, and the MP table into guest memory.
+ */
+static int load_guest(struct vm *vm, const struct run_opts *o, const char *cmdline, const struct kvm_cpuid2 *cpuid,
+		      struct boot_entry *be)
+{
+	uint32_t signature = 0, features = 0;
+	uint8_t *image;
+	unsigned int i;
+	size_t len;
+	int ret;
+
+	memcpy(vm_gpa_to_host(vm, CMDLINE_ADDR, strlen(cmdline) + 1), cmdline, strlen(cmdline) + 1);
+	ret = read_file("kernel", o->kernel, &image, &len);
+	if (ret < 0)
+		return ret;
+	if (pvh_is_elf(image, len))
+		ret = load_pvh(vm, o, image, len, be);
+	else
+		ret = load_bzimage(vm, o, image, len, cmdline, be);
+	free(image);
+	if (ret < 0)
+		return ret;
 	for (i = 0; i < cpuid->nent; i++)
 		if (cpuid->entries[i].function == 1) {
 			signature = cpuid->entries[i].eax;
 			features = cpuid->entries[i].edx;
 		}
-	mp = vm_gpa_to_host(vm, MPTABLE_ADDR, mptable_size(o->vcpus));
-	mptable_build(mp, MPTABLE_ADDR, o->vcpus, signature, features);
-out:
-	free(image);
-	return ret;
+	mptable_build(vm_gpa_to_host(vm, MPTABLE_ADDR, mptable_size(o->vcpus)), MPTABLE_ADDR, o->vcpus, signature,
+		      features);
+	return 0;
 }
 
 /* The ACPI tables describe the CPUs, COM1 and the virtio devices; see kvm/acpi.h. */
@@ -598,6 +661,7 @@ struct guest {
 	struct termios saved_tty;
 	int tty_fd;			/* the terminal raw_terminal() changed, or -1 */
 	char cmdline[RUN_MAX_CMDLINE + 1 + VIRTIO_MMIO_MAX_DEVICES * 64];
+	struct boot_entry boot;
 };
 
 static int guest_build(struct guest *g, const struct run_opts *o)
@@ -625,7 +689,7 @@ static int guest_build(struct guest *g, const struct run_opts *o)
 			    sizeof(g->cmdline));
 	if (ret < 0)
 		return ret;
-	ret = load_guest(&g->vm, o, g->cmdline, g->cpuid);
+	ret = load_guest(&g->vm, o, g->cmdline, g->cpuid, &g->boot);
 	if (ret < 0)
 		return ret;
 	if (!o->no_acpi) {
@@ -656,7 +720,10 @@ static int guest_build(struct guest *g, const struct run_opts *o)
 		if (ret < 0)
 			return ret;
 	}
-	ret = vcpu_setup_long_mode(&g->vcpus[0], BOOT_KERNEL_ADDR + BOOT_ENTRY_64_OFFSET, ZERO_PAGE_ADDR);
+	if (g->boot.pvh)
+		ret = vcpu_setup_pvh(&g->vcpus[0], (uint32_t)g->boot.entry, (uint32_t)g->boot.arg);
+	else
+		ret = vcpu_setup_long_mode(&g->vcpus[0], g->boot.entry, g->boot.arg);
 	if (ret < 0)
 		return ret;
 	if (o->control) {

@@ -55,4 +55,10 @@ IMAGES += $(IMAGES_DIR)/bzImage
 ifeq ($(CONFIG_LINUX_GUEST),y)
 $(eval $(call linux-kernel,guest,$(TOPDIR)/kernel-config/guest.config,,,$(IMAGES_DIR)/guest-bzImage))
 IMAGES += $(IMAGES_DIR)/guest-bzImage
+
+# The same kernel as an uncompressed ELF for shrike run's PVH path: no decompression at boot. Symbols are
+# stripped (the kernel keeps its own kallsyms); the PVH note stays, it is part of a loaded segment.
+$(IMAGES_DIR)/guest-vmlinux: $(IMAGES_DIR)/guest-bzImage
+	$(Q)objcopy --strip-all $(LINUX_guest_BUILD)/vmlinux $@
+IMAGES += $(IMAGES_DIR)/guest-vmlinux
 endif

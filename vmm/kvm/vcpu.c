@@ -26,7 +26,8 @@
 #define GDT_CODE		2
 #define GDT_DATA		3
 #define GDT_TSS			4
-#define GDT_ENTRIES		5
+#define GDT_CODE32		5	/* for the PVH entry: 32-bit protected mode */
+#define GDT_ENTRIES		6
 
 #define CR0_PE			(1ULL << 0)
 #define CR0_ET			(1ULL << 4)
@@ -152,6 +153,7 @@ static int write_boot_tables(struct vm *vm)
 		[GDT_CODE] = 0x00af9b000000ffffULL,	/* 64-bit code, execute/read, 4 GiB flat */
 		[GDT_DATA] = 0x00cf93000000ffffULL,	/* read/write data, 4 GiB flat */
 		[GDT_TSS] = 0x00008b0000000fffULL,	/* busy TSS: entry checks want a valid TR */
+		[GDT_CODE32] = 0x00cf9b000000ffffULL,	/* 32-bit code, execute/read, 4 GiB flat */
 	};
 	uint64_t *pml4, *pdpt, *pd;
 	unsigned int i;
@@ -174,7 +176,7 @@ static int write_boot_tables(struct vm *vm)
 	return 0;
 }
 
-static void flat_segment(struct kvm_segment *s, unsigned int index, uint8_t type, bool code)
+static void flat_segment(struct kvm_segment *s, unsigned int index, uint8_t type, bool code64)
 {
 	*s = (struct kvm_segment){
 		.base = 0,
@@ -183,15 +185,15 @@ static void flat_segment(struct kvm_segment *s, unsigned int index, uint8_t type
 		.type = type,
 		.present = 1,
 		.s = 1,
-		.l = code,
-		.db = !code,
+		.l = code64,
+		.db = !code64,
 		.g = 1,
 	};
 }
 
-int vcpu_setup_long_mode(struct vcpu *vcpu, uint64_t entry, uint64_t zero_page)
+/* The boot vCPU's registers: flat segments from the boot GDT, long mode (paging on) or 32-bit protected mode. */
+static int setup_boot_cpu(struct vcpu *vcpu, const struct kvm_regs *regs, bool long_mode)
 {
-	struct kvm_regs regs = { .rip = entry, .rsi = zero_page, .rflags = 0x2 };	/* bit 1 is always set */
 	struct kvm_sregs sregs;
 
 	if (write_boot_tables(vcpu->vm) < 0) {
@@ -205,21 +207,42 @@ int vcpu_setup_long_mode(struct vcpu *vcpu, uint64_t entry, uint64_t zero_page)
 	/* Interrupts stay off until the kernel loads its own IDT; an empty one makes any fault a clean triple. */
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;
-	flat_segment(&sregs.cs, GDT_CODE, 0xb, true);
+	flat_segment(&sregs.cs, long_mode ? GDT_CODE : GDT_CODE32, 0xb, long_mode);
 	flat_segment(&sregs.ds, GDT_DATA, 0x3, false);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.tr = (struct kvm_segment){
 		.base = 0, .limit = 0xfff, .selector = GDT_TSS * 8, .type = 0xb, .present = 1,
 	};
-	sregs.cr3 = BOOT_PML4_ADDR;
-	sregs.cr4 = CR4_PAE;
-	sregs.cr0 = CR0_PE | CR0_ET | CR0_PG;
-	sregs.efer = EFER_LME | EFER_LMA;
+	if (long_mode) {
+		sregs.cr3 = BOOT_PML4_ADDR;
+		sregs.cr4 = CR4_PAE;
+		sregs.cr0 = CR0_PE | CR0_ET | CR0_PG;
+		sregs.efer = EFER_LME | EFER_LMA;
+	} else {
+		sregs.cr3 = 0;
+		sregs.cr4 = 0;
+		sregs.cr0 = CR0_PE | CR0_ET;
+		sregs.efer = 0;
+	}
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
 		return vcpu_fail(vcpu, "KVM_SET_SREGS");
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0)
 		return vcpu_fail(vcpu, "KVM_SET_REGS");
 	return 0;
+}
+
+int vcpu_setup_long_mode(struct vcpu *vcpu, uint64_t entry, uint64_t zero_page)
+{
+	struct kvm_regs regs = { .rip = entry, .rsi = zero_page, .rflags = 0x2 };	/* bit 1 is always set */
+
+	return setup_boot_cpu(vcpu, &regs, true);
+}
+
+int vcpu_setup_pvh(struct vcpu *vcpu, uint32_t entry, uint32_t start_info)
+{
+	struct kvm_regs regs = { .rip = entry, .rbx = start_info, .rflags = 0x2 };
+
+	return setup_boot_cpu(vcpu, &regs, false);
 }
 
 static void handle_io(struct vcpu *vcpu)

@@ -28,6 +28,9 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id, unsigned int 
  */
 int vcpu_setup_long_mode(struct vcpu *vcpu, uint64_t entry, uint64_t zero_page);
 
+/* Puts the boot vCPU at a PVH entry point: 32-bit protected mode, paging off, %ebx = start_info (boot_pvh.h). */
+int vcpu_setup_pvh(struct vcpu *vcpu, uint32_t entry, uint32_t start_info);
+
 /* Starts the vCPU's thread, which runs the guest until the VM is asked to exit. */
 int vcpu_start(struct vcpu *vcpu);
 

@@ -1,0 +1,24 @@
+#ifndef SHRIKE_INIT_BOOTCONF_H
+#define SHRIKE_INIT_BOOTCONF_H
+
+#include "config/config.h"
+
+#define BOOTCONF_CONFIG_LABEL	"shrike-config"
+#define BOOTCONF_DATA_LABEL	"shrike-data"
+#define BOOTCONF_DATA_DIR	"/data"
+
+/*
+ * The PID 1's view of its configuration: finds the config partition by GPT label, takes its current slot and
+ * loads shrike.conf from it (checked against the host's RAM). Says on the console which slot it took, or why
+ * there is none, and every configuration error. Returns 0 with cfg filled, or -errno: the caller then stays in
+ * the safe state (no guests).
+ */
+int bootconf_load(struct config *cfg);
+
+/* Mounts the data partition, found by its GPT label, on BOOTCONF_DATA_DIR. Returns 0 or -errno (logged). */
+int bootconf_mount_data(void);
+
+/* Flushes and unmounts the data partition if bootconf_mount_data() mounted it; errors are logged. */
+void bootconf_unmount_data(void);
+
+#endif

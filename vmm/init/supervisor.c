@@ -1,0 +1,774 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "init/bootconf.h"
+#include "init/partlabel.h"
+#include "init/supervisor.h"
+#include "lib/log.h"
+
+/*
+ * A guest that was still booting when its shutdown request came has no power button driver yet and never sees
+ * the press; pressing again this often until its shutdown-timeout catches it once it is up.
+ */
+#define PRESS_AGAIN_MS	5000
+#define EPOLL_TIMER	0	/* epoll data: 0 the timer, i + 1 guest i's output */
+#define READ_CHUNK	4096
+
+/* Arguments of one `shrike run`: option words point into the buffers. */
+#define ARGV_MAX	(24 + 2 * (CONFIG_MAX_DISKS + CONFIG_MAX_NICS))
+
+struct run_args {
+	char *argv[ARGV_MAX];
+	unsigned int argc;
+	char kernel[sizeof(BOOTCONF_DATA_DIR) + CONFIG_PATH_MAX + 1];
+	char initrd[sizeof(BOOTCONF_DATA_DIR) + CONFIG_PATH_MAX + 1];
+	char cmdline[CONFIG_CMDLINE_MAX + 64];
+	char mem[32], vcpus[16];
+	char control[sizeof(SUPERVISOR_CTL_DIR) + CONFIG_NAME_MAX + 8];
+	char disks[CONFIG_MAX_DISKS][sizeof(BOOTCONF_DATA_DIR) + CONFIG_PATH_MAX + 8];
+	char nics[CONFIG_MAX_NICS][64];
+};
+
+static const char *const state_names[] = {
+	[GUEST_STOPPED] = "stopped",
+	[GUEST_RUNNING] = "running",
+	[GUEST_STOPPING] = "stopping",
+	[GUEST_BACKOFF] = "backoff",
+	[GUEST_FAILED] = "failed",
+};
+
+const char *supervisor_state_name(enum guest_state state)
+{
+	return state <= GUEST_FAILED ? state_names[state] : "unknown";
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* "10m", "1h30m", "15s": how config.md writes durations. */
+static const char *duration(uint64_t ms, char *buf, size_t size)
+{
+	uint64_t s = (ms + 500) / 1000;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (s >= 3600)
+		len += (size_t)snprintf(buf + len, size - len, "%lluh", (unsigned long long)(s / 3600));
+	if (s % 3600 >= 60 && len < size)
+		len += (size_t)snprintf(buf + len, size - len, "%llum", (unsigned long long)(s % 3600 / 60));
+	if ((s % 60 || !s) && len < size)
+		snprintf(buf + len, size - len, "%llus", (unsigned long long)(s % 60));
+	return buf;
+}
+
+/* How an exit reads on the console: "powered off", "killed by signal 9 (Killed)", ... */
+static const char *exit_text(enum restart_exit kind, int code, char *buf, size_t size)
+{
+	switch (kind) {
+	case RESTART_EXIT_POWEROFF:
+		return "powered off";
+	case RESTART_EXIT_REBOOT:
+		return "rebooted";
+	case RESTART_EXIT_CRASH:
+		return "crashed (exit status 11)";
+	case RESTART_EXIT_STOPPED:
+		return "stopped by a signal to its VMM (exit status 12)";
+	case RESTART_EXIT_SIGNAL:
+		snprintf(buf, size, "VMM killed by signal %d (%s)", code, strsignal(code));
+		return buf;
+	default:
+		snprintf(buf, size, "VMM failed (exit status %d)", code);
+		return buf;
+	}
+}
+
+static struct guest *guest_find(struct supervisor *sv, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sv->cfg.nguests; i++)
+		if (!strcmp(sv->guests[i].cfg->name, name))
+			return &sv->guests[i];
+	return NULL;
+}
+
+static bool guest_alive(const struct guest *g)
+{
+	return g->pid > 0;
+}
+
+static void arm_timer(struct supervisor *sv)
+{
+	struct itimerspec its = { 0 };
+	uint64_t next = UINT64_MAX, t;
+	unsigned int i;
+
+	for (i = 0; i < sv->cfg.nguests; i++) {
+		const struct guest *g = &sv->guests[i];
+
+		if (g->state == GUEST_BACKOFF || g->state == GUEST_STOPPING)
+			t = g->next_ms;
+		else
+			continue;
+		if (g->state == GUEST_STOPPING && !g->killed && g->kill_ms < t)
+			t = g->kill_ms;
+		if (t < next)
+			next = t;
+	}
+	if (next != UINT64_MAX) {
+		/* 0 would disarm the timer; a deadline already past fires at once. */
+		if (!next)
+			next = 1;
+		its.it_value.tv_sec = (time_t)(next / 1000);
+		its.it_value.tv_nsec = (long)(next % 1000) * 1000000;
+	}
+	if (timerfd_settime(sv->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		log_error("supervisor: timerfd_settime: %s", strerror(errno));
+}
+
+static int add_arg(struct run_args *a, char *word)
+{
+	if (a->argc + 2 > ARGV_MAX)
+		return -E2BIG;
+	a->argv[a->argc++] = word;
+	a->argv[a->argc] = NULL;
+	return 0;
+}
+
+/* Option and value; the option strings are literals that execv() does not write to. */
+static int add_opt(struct run_args *a, const char *opt, char *value)
+{
+	int ret = add_arg(a, (char *)(uintptr_t)opt);
+
+	return ret ? ret : add_arg(a, value);
+}
+
+static bool has_console(const char *cmdline)
+{
+	const char *p = cmdline;
+
+	for (; (p = strstr(p, "console=")); p++)
+		if (p == cmdline || p[-1] == ' ' || p[-1] == '\t')
+			return true;
+	return false;
+}
+
+/* The `shrike run` command line for a guest, from its configuration. Returns 0 or -errno (logged). */
+static int build_args(const struct guest *g, struct run_args *a)
+{
+	const struct config_guest *c = g->cfg;
+	unsigned int i, dup;
+	char dev[64];
+	int ret = 0;
+
+	memset(a, 0, sizeof(*a));
+	ret |= add_arg(a, (char *)(uintptr_t)"shrike");
+	ret |= add_arg(a, (char *)(uintptr_t)"run");
+	snprintf(a->kernel, sizeof(a->kernel), "%s/%s", BOOTCONF_DATA_DIR, c->kernel);
+	ret |= add_opt(a, "--kernel", a->kernel);
+	if (c->initrd[0]) {
+		snprintf(a->initrd, sizeof(a->initrd), "%s/%s", BOOTCONF_DATA_DIR, c->initrd);
+		ret |= add_opt(a, "--initrd", a->initrd);
+	}
+	/* Without a console= the guest says nothing the ring could keep; quiet, since every UART byte is an exit. */
+	if (has_console(c->cmdline))
+		snprintf(a->cmdline, sizeof(a->cmdline), "%s", c->cmdline);
+	else
+		snprintf(a->cmdline, sizeof(a->cmdline), "console=%s quiet%s%s",
+			 c->console == CONFIG_CONSOLE_VIRTIO ? "hvc0" : "ttyS0", c->cmdline[0] ? " " : "", c->cmdline);
+	ret |= add_opt(a, "--cmdline", a->cmdline);
+	snprintf(a->mem, sizeof(a->mem), "%lluM", (unsigned long long)(c->memory >> 20));
+	ret |= add_opt(a, "--mem", a->mem);
+	snprintf(a->vcpus, sizeof(a->vcpus), "%u", c->vcpus);
+	ret |= add_opt(a, "--vcpus", a->vcpus);
+	ret |= add_opt(a, "--console", (char *)(uintptr_t)(c->console == CONFIG_CONSOLE_VIRTIO ? "virtio" : "serial"));
+	snprintf(a->control, sizeof(a->control), "%s/%s.ctl", SUPERVISOR_CTL_DIR, c->name);
+	ret |= add_opt(a, "--control", a->control);
+	for (i = 0; i < c->ndisks && !ret; i++) {
+		const struct config_disk *d = &c->disks[i];
+
+		if (d->kind == CONFIG_DISK_LABEL) {
+			ret = partlabel_find(PARTLABEL_SYSFS, d->path, dev, sizeof(dev), &dup);
+			if (ret < 0) {
+				log_error("guest %s: disk label:%s: %s", c->name, d->path,
+					  ret == -ENOENT ? "no partition has that label" : strerror(-ret));
+				return ret;
+			}
+			snprintf(a->disks[i], sizeof(a->disks[i]), "%s%s", dev, d->ro ? ",ro" : "");
+		} else {
+			snprintf(a->disks[i], sizeof(a->disks[i]), "%s/%s%s", BOOTCONF_DATA_DIR, d->path,
+				 d->ro ? ",ro" : "");
+		}
+		ret = add_opt(a, "--disk", a->disks[i]);
+	}
+	for (i = 0; i < c->nnics && !ret; i++) {
+		const struct config_nic *n = &c->nics[i];
+
+		if (n->kind == CONFIG_NIC_USER) {
+			log_error("guest %s: nic %u: user NICs are not supported by the VMM yet; left out", c->name, i);
+			continue;
+		}
+		/* Interface names are 15 bytes at most: a guest name does not fit, its index does. */
+		snprintf(a->nics[i], sizeof(a->nics[i]), "tap=vm%un%u,mac=%02x:%02x:%02x:%02x:%02x:%02x", g->index, i,
+			 n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+		log_error("guest %s: nic %u: bridge %s is not set up by this firmware yet; tap vm%un%u stays unattached",
+			  c->name, i, n->bridge, g->index, i);
+		ret = add_opt(a, "--net", a->nics[i]);
+	}
+	if (ret)
+		log_error("guest %s: too many arguments for the VMM", c->name);
+	return ret ? -E2BIG : 0;
+}
+
+/* The child's side of a start: never returns. */
+static _Noreturn void exec_vmm(const struct guest *g, const struct run_args *a, int out)
+{
+	sigset_t keep;
+	int null;
+
+	/*
+	 * The VMM blocks these itself and reads them from a signalfd; blocked across exec, one sent before it gets
+	 * there (a shutdown of a guest that just started) is kept pending instead of killing it. Everything else
+	 * the PID 1 blocks must reach the VMM normally.
+	 */
+	sigemptyset(&keep);
+	sigaddset(&keep, SIGTERM);
+	sigaddset(&keep, SIGINT);
+	sigaddset(&keep, SIGPWR);
+	sigprocmask(SIG_SETMASK, &keep, NULL);
+	/* Its own session: keys typed on the appliance console must not signal it. */
+	setsid();
+	null = open("/dev/null", O_RDONLY);
+	if (null >= 0 && null != STDIN_FILENO) {
+		dup2(null, STDIN_FILENO);
+		close(null);
+	}
+	dup2(out, STDOUT_FILENO);
+	dup2(out, STDERR_FILENO);
+	if (out > STDERR_FILENO)
+		close(out);
+	if (chdir("/") < 0)
+		_exit(127);
+	execv("/proc/self/exe", a->argv);
+	execv("/bin/shrike", a->argv);
+	log_error("guest %s: exec /bin/shrike: %s", g->cfg->name, strerror(errno));
+	_exit(127);
+}
+
+static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus);
+
+static int guest_start(struct supervisor *sv, struct guest *g)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	static struct run_args args;	/* 12 KiB: not on the PID 1's stack */
+	int fds[2], ret;
+	pid_t pid;
+
+	if (!g->history.buf) {
+		ret = ring_init(&g->history, SUPERVISOR_HISTORY);
+		if (ret < 0) {
+			log_error("guest %s: console history: %s", g->cfg->name, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = build_args(g, &args);
+	if (ret < 0)
+		goto fail;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		ret = -errno;
+		log_error("guest %s: pipe: %s", g->cfg->name, strerror(-ret));
+		goto fail;
+	}
+	/* stdout is line-buffered: what is in it must not be written twice, once by the child. */
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		log_error("guest %s: fork: %s", g->cfg->name, strerror(-ret));
+		close(fds[0]);
+		close(fds[1]);
+		goto fail;
+	}
+	if (!pid)
+		exec_vmm(g, &args, fds[1]);
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	ev.data.u64 = g->index + 1;
+	if (epoll_ctl(sv->epoll_fd, EPOLL_CTL_ADD, fds[0], &ev) < 0)
+		log_error("guest %s: epoll_ctl: %s; its output is lost", g->cfg->name, strerror(errno));
+	g->out_fd = fds[0];
+	g->line_start = true;
+	g->pid = pid;
+	g->state = GUEST_RUNNING;
+	g->stop_requested = false;
+	g->killed = false;
+	g->started_ms = now_ms();
+	if (g->starts++)
+		g->restarts++;
+	log_info("guest %s: started (pid %d)", g->cfg->name, (int)pid);
+	return 0;
+fail:
+	/* A start that failed before a VMM ran counts as the VMM failing: the restart policy decides. */
+	g->starts++;
+	on_exit_status(sv, g, 1 << 8);
+	return ret;
+}
+
+/* Copies a piece of guest output into its ring and onto the console, each line prefixed with the guest's name. */
+static void output_put(struct guest *g, const char *data, size_t len)
+{
+	size_t i, from = 0;
+
+	ring_write(&g->history, data, len);
+	for (i = 0; i < len; i++) {
+		if (g->line_start) {
+			printf("%s| ", g->cfg->name);
+			g->line_start = false;
+		}
+		if (data[i] == '\n') {
+			fwrite(data + from, 1, i + 1 - from, stdout);
+			from = i + 1;
+			g->line_start = true;
+		}
+	}
+	if (from < len)
+		fwrite(data + from, 1, len - from, stdout);
+	fflush(stdout);
+}
+
+static void output_close(struct supervisor *sv, struct guest *g)
+{
+	if (g->out_fd < 0)
+		return;
+	epoll_ctl(sv->epoll_fd, EPOLL_CTL_DEL, g->out_fd, NULL);
+	close(g->out_fd);
+	g->out_fd = -1;
+	if (!g->line_start) {
+		/* A last line without its end: end it, so the next prefix starts a line. */
+		fputc('\n', stdout);
+		fflush(stdout);
+		g->line_start = true;
+	}
+}
+
+/* Reads what the pipe holds; all of it when drain, else one chunk (a chatty guest must not starve the rest). */
+static void output_read(struct supervisor *sv, struct guest *g, bool drain)
+{
+	char buf[READ_CHUNK];
+	ssize_t n;
+
+	while (g->out_fd >= 0) {
+		n = read(g->out_fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			if (n < 0)
+				log_error("guest %s: reading its output: %s", g->cfg->name, strerror(errno));
+			output_close(sv, g);
+			return;
+		}
+		output_put(g, buf, (size_t)n);
+		if (!drain)
+			return;
+	}
+}
+
+static void request_stop(struct guest *g, uint64_t now)
+{
+	char d[32];
+
+	g->stop_requested = true;
+	g->state = GUEST_STOPPING;
+	g->kill_ms = now + (uint64_t)g->cfg->shutdown_timeout * 1000;
+	g->next_ms = now + PRESS_AGAIN_MS;
+	log_info("guest %s: shutdown requested (killed after %s)", g->cfg->name,
+		 duration((uint64_t)g->cfg->shutdown_timeout * 1000, d, sizeof(d)));
+	if (kill(g->pid, SIGPWR) < 0)
+		log_error("guest %s: kill %d SIGPWR: %s", g->cfg->name, (int)g->pid, strerror(errno));
+}
+
+/* True while a guest that names g in `after` still runs: g must outlive it. */
+static bool has_live_dependent(const struct supervisor *sv, const struct guest *g)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < sv->cfg.nguests; i++) {
+		const struct guest *h = &sv->guests[i];
+
+		if (!guest_alive(h))
+			continue;
+		for (j = 0; j < h->cfg->nafter; j++)
+			if (h->cfg->after[j] == g->index)
+				return true;
+	}
+	return false;
+}
+
+static void shutdown_step(struct supervisor *sv, uint64_t now)
+{
+	unsigned int i;
+
+	for (i = sv->norder; i-- > 0;) {
+		struct guest *g = &sv->guests[sv->order[i]];
+
+		if (g->state == GUEST_RUNNING && !has_live_dependent(sv, g))
+			request_stop(g, now);
+	}
+}
+
+static void on_timer(struct supervisor *sv)
+{
+	uint64_t expirations, now = now_ms();
+	unsigned int i;
+	char d[32];
+
+	if (read(sv->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_error("supervisor: timerfd: %s", strerror(errno));
+	for (i = 0; i < sv->cfg.nguests; i++) {
+		struct guest *g = &sv->guests[i];
+
+		if (g->state == GUEST_BACKOFF && g->next_ms <= now && !sv->shutting_down) {
+			guest_start(sv, g);
+		} else if (g->state == GUEST_STOPPING && guest_alive(g) && !g->killed && g->kill_ms <= now) {
+			log_info("guest %s: not powered off after %s; killing it", g->cfg->name,
+				 duration((uint64_t)g->cfg->shutdown_timeout * 1000, d, sizeof(d)));
+			g->killed = true;
+			kill(g->pid, SIGKILL);
+		} else if (g->state == GUEST_STOPPING && guest_alive(g) && !g->killed && g->next_ms <= now) {
+			kill(g->pid, SIGPWR);
+			g->next_ms = now + PRESS_AGAIN_MS;
+		}
+	}
+}
+
+static void after_event(struct supervisor *sv)
+{
+	if (sv->shutting_down)
+		shutdown_step(sv, now_ms());
+	arm_timer(sv);
+}
+
+static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus)
+{
+	const struct config_guest *c = g->cfg;
+	struct restart_decision d;
+	char text[96], t1[32], t2[32];
+	const char *what;
+	uint64_t now = now_ms();
+
+	g->pid = 0;
+	g->has_exited = true;
+	g->last_exit = restart_classify(wstatus, &g->last_code);
+	g->exits[g->last_exit]++;
+	what = exit_text(g->last_exit, g->last_code, text, sizeof(text));
+
+	if (g->stop_requested || sv->shutting_down) {
+		g->stop_requested = false;
+		g->state = GUEST_STOPPED;
+		log_info("guest %s: stopped (%s%s)", c->name, what, g->killed ? " after the shutdown timeout" : "");
+		return;
+	}
+	restart_decide(c, &g->failures, g->last_exit, now, &d);
+	switch (d.action) {
+	case RESTART_NONE:
+		g->state = GUEST_STOPPED;
+		log_info("guest %s: %s; restart = %s leaves it stopped", c->name, what,
+			 c->restart == CONFIG_RESTART_NO ? "no" : "on-failure");
+		break;
+	case RESTART_NOW:
+		log_info("guest %s: %s; restarting", c->name, what);
+		guest_start(sv, g);
+		break;
+	case RESTART_LATER:
+		g->state = GUEST_BACKOFF;
+		g->next_ms = now + d.delay_ms;
+		log_info("guest %s: %s; restarting in %s (failure %u of %u within %s)", c->name, what,
+			 duration(d.delay_ms, t1, sizeof(t1)), d.failures, c->restart_limit_count,
+			 duration((uint64_t)c->restart_limit_seconds * 1000, t2, sizeof(t2)));
+		break;
+	case RESTART_GIVE_UP:
+		g->state = GUEST_FAILED;
+		log_info("guest %s: %s", c->name, what);
+		log_error("guest %s: gave up after %u failures in %s (restart-limit %u/%s); 'start %s' tries again",
+			  c->name, d.failures, duration(d.span_ms, t1, sizeof(t1)), c->restart_limit_count,
+			  duration((uint64_t)c->restart_limit_seconds * 1000, t2, sizeof(t2)), c->name);
+		break;
+	}
+}
+
+int supervisor_init(struct supervisor *sv)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EPOLL_TIMER };
+	unsigned int i;
+
+	memset(sv, 0, sizeof(*sv));
+	for (i = 0; i < CONFIG_MAX_GUESTS; i++)
+		sv->guests[i].out_fd = -1;
+	sv->timer_fd = -1;
+	sv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (sv->epoll_fd < 0)
+		return -errno;
+	sv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (sv->timer_fd < 0 || epoll_ctl(sv->epoll_fd, EPOLL_CTL_ADD, sv->timer_fd, &ev) < 0) {
+		int ret = -errno;
+
+		if (sv->timer_fd >= 0)
+			close(sv->timer_fd);
+		close(sv->epoll_fd);
+		sv->epoll_fd = sv->timer_fd = -1;
+		return ret;
+	}
+	return 0;
+}
+
+void supervisor_boot(struct supervisor *sv)
+{
+	unsigned int i, started = 0;
+
+	if (sv->epoll_fd < 0) {
+		log_error("safe state: the supervisor has no event descriptors; no guests started");
+		return;
+	}
+	if (bootconf_load(&sv->cfg) < 0) {
+		memset(&sv->cfg, 0, sizeof(sv->cfg));
+		log_error("safe state: no usable configuration, no guests started; the console still takes commands");
+		return;
+	}
+	sv->configured = true;
+	for (i = 0; i < sv->cfg.nguests; i++) {
+		sv->guests[i].cfg = &sv->cfg.guests[i];
+		sv->guests[i].index = i;
+	}
+	sv->norder = config_start_order(&sv->cfg, sv->order);
+	if (sethostname(sv->cfg.host.hostname, strlen(sv->cfg.host.hostname)) < 0)
+		log_error("hostname %s: %s", sv->cfg.host.hostname, strerror(errno));
+	else
+		log_info("hostname: %s", sv->cfg.host.hostname);
+	if (mkdir(SUPERVISOR_CTL_DIR, 0700) < 0 && errno != EEXIST)
+		log_error("mkdir %s: %s", SUPERVISOR_CTL_DIR, strerror(errno));
+	if (bootconf_mount_data() < 0) {
+		log_error("safe state: no data partition, no guests started");
+		return;
+	}
+	for (i = 0; i < sv->norder; i++) {
+		struct guest *g = &sv->guests[sv->order[i]];
+
+		if (!g->cfg->autostart)
+			continue;
+		guest_start(sv, g);
+		started++;
+	}
+	log_info("%u guests configured, %u autostart", sv->cfg.nguests, started);
+	arm_timer(sv);
+}
+
+int supervisor_fd(const struct supervisor *sv)
+{
+	return sv->epoll_fd;
+}
+
+void supervisor_dispatch(struct supervisor *sv)
+{
+	struct epoll_event evs[8];
+	int n, i;
+
+	n = epoll_wait(sv->epoll_fd, evs, sizeof(evs) / sizeof(evs[0]), 0);
+	if (n < 0 && errno != EINTR)
+		log_error("supervisor: epoll_wait: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (evs[i].data.u64 == EPOLL_TIMER)
+			on_timer(sv);
+		else if (evs[i].data.u64 <= sv->cfg.nguests)
+			output_read(sv, &sv->guests[evs[i].data.u64 - 1], false);
+	}
+	after_event(sv);
+}
+
+void supervisor_reap(struct supervisor *sv)
+{
+	unsigned int i;
+	int wstatus;
+	pid_t pid;
+
+	/* One SIGCHLD may stand for several children: reap until none is left, orphans included. */
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		for (i = 0; i < sv->cfg.nguests; i++) {
+			struct guest *g = &sv->guests[i];
+
+			if (g->pid != pid)
+				continue;
+			/* The VMM is gone: its last words are all in the pipe now. */
+			output_read(sv, g, true);
+			output_close(sv, g);
+			on_exit_status(sv, g, wstatus);
+			break;
+		}
+	}
+	after_event(sv);
+}
+
+void supervisor_shutdown(struct supervisor *sv)
+{
+	unsigned int i, running = 0;
+
+	sv->shutting_down = true;
+	for (i = 0; i < sv->cfg.nguests; i++) {
+		struct guest *g = &sv->guests[i];
+
+		if (g->state == GUEST_BACKOFF)
+			g->state = GUEST_STOPPED;
+		if (guest_alive(g))
+			running++;
+	}
+	if (running)
+		log_info("stopping %u guests", running);
+	after_event(sv);
+}
+
+bool supervisor_idle(const struct supervisor *sv)
+{
+	unsigned int i;
+
+	for (i = 0; i < sv->cfg.nguests; i++)
+		if (guest_alive(&sv->guests[i]))
+			return false;
+	return true;
+}
+
+static struct guest *named(struct supervisor *sv, const char *name)
+{
+	struct guest *g = sv->configured ? guest_find(sv, name) : NULL;
+
+	if (!g)
+		log_error("no guest named '%s'%s", name, sv->configured ? "" : " (safe state: no configuration)");
+	return g;
+}
+
+int supervisor_start(struct supervisor *sv, const char *name)
+{
+	struct guest *g = named(sv, name);
+	int ret;
+
+	if (!g)
+		return -ENOENT;
+	if (sv->shutting_down) {
+		log_error("guest %s: not started: shutting down", name);
+		return -ESHUTDOWN;
+	}
+	if (guest_alive(g)) {
+		log_error("guest %s: already %s (pid %d)", name, supervisor_state_name(g->state), (int)g->pid);
+		return -EALREADY;
+	}
+	/* An operator's start is a fresh start: earlier failures no longer count against it. */
+	restart_reset(&g->failures);
+	ret = guest_start(sv, g);
+	after_event(sv);
+	return ret;
+}
+
+int supervisor_stop(struct supervisor *sv, const char *name)
+{
+	struct guest *g = named(sv, name);
+
+	if (!g)
+		return -ENOENT;
+	if (g->state == GUEST_BACKOFF || g->state == GUEST_FAILED) {
+		g->state = GUEST_STOPPED;
+		log_info("guest %s: stopped (no restart)", name);
+		after_event(sv);
+		return 0;
+	}
+	if (g->state != GUEST_RUNNING) {
+		log_error("guest %s: not running (%s)", name, supervisor_state_name(g->state));
+		return -ESRCH;
+	}
+	request_stop(g, now_ms());
+	after_event(sv);
+	return 0;
+}
+
+int supervisor_kill(struct supervisor *sv, const char *name)
+{
+	struct guest *g = named(sv, name);
+
+	if (!g)
+		return -ENOENT;
+	if (!guest_alive(g)) {
+		log_error("guest %s: not running (%s)", name, supervisor_state_name(g->state));
+		return -ESRCH;
+	}
+	log_info("guest %s: killing its VMM (pid %d)", name, (int)g->pid);
+	if (kill(g->pid, SIGKILL) < 0) {
+		log_error("guest %s: kill %d: %s", name, (int)g->pid, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static const char *last_exit(const struct guest *g, char *buf, size_t size)
+{
+	if (!g->has_exited)
+		return "-";
+	if (g->last_exit == RESTART_EXIT_SIGNAL || g->last_exit == RESTART_EXIT_ERROR)
+		snprintf(buf, size, "%s %d", restart_exit_name(g->last_exit), g->last_code);
+	else
+		snprintf(buf, size, "%s", restart_exit_name(g->last_exit));
+	return buf;
+}
+
+void supervisor_list(const struct supervisor *sv)
+{
+	char pid[16], exit_buf[32];
+	unsigned int i;
+
+	if (!sv->configured) {
+		printf("no guests (safe state: no configuration)\n");
+		return;
+	}
+	printf("%-16s %-9s %-7s %-8s %s\n", "NAME", "STATE", "PID", "RESTARTS", "LAST-EXIT");
+	for (i = 0; i < sv->norder; i++) {
+		const struct guest *g = &sv->guests[sv->order[i]];
+
+		snprintf(pid, sizeof(pid), g->pid ? "%d" : "-", (int)g->pid);
+		printf("%-16s %-9s %-7s %-8u %s\n", g->cfg->name, supervisor_state_name(g->state), pid, g->restarts,
+		       last_exit(g, exit_buf, sizeof(exit_buf)));
+	}
+}
+
+int supervisor_show(const struct supervisor *sv, const char *name)
+{
+	const struct guest *g = sv->configured ? guest_find((struct supervisor *)(uintptr_t)sv, name) : NULL;
+	char buf[32];
+
+	if (!g) {
+		log_error("no guest named '%s'", name);
+		return -ENOENT;
+	}
+	printf("%s: state=%s pid=%d starts=%u restarts=%u last-exit=%s\n", name, supervisor_state_name(g->state),
+	       (int)g->pid, g->starts, g->restarts, last_exit(g, buf, sizeof(buf)));
+	printf("%s: exits poweroff=%u reboot=%u crash=%u stopped=%u error=%u signal=%u failures-in-window=%u\n", name,
+	       g->exits[RESTART_EXIT_POWEROFF], g->exits[RESTART_EXIT_REBOOT], g->exits[RESTART_EXIT_CRASH],
+	       g->exits[RESTART_EXIT_STOPPED], g->exits[RESTART_EXIT_ERROR], g->exits[RESTART_EXIT_SIGNAL],
+	       g->failures.count);
+	printf("%s: console history %llu bytes kept of %llu\n", name,
+	       (unsigned long long)(g->history.buf ? g->history.end - ring_start(&g->history) : 0),
+	       (unsigned long long)(g->history.buf ? g->history.end : 0));
+	return 0;
+}

@@ -1,0 +1,88 @@
+#ifndef SHRIKE_INIT_SUPERVISOR_H
+#define SHRIKE_INIT_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config/config.h"
+#include "init/restart.h"
+#include "lib/ring.h"
+
+/*
+ * The PID 1's guests (docs/supervisor.md): one `shrike run` child per guest, started in the configuration's start
+ * order, restarted by its policy, its console output kept in a ring and copied to the appliance console with a
+ * "NAME| " prefix, and stopped in reverse order on shutdown. Everything runs on the PID 1's one thread: the
+ * supervisor's descriptors (a timer and the guests' output pipes) sit behind one epoll descriptor that the PID 1
+ * polls, and the PID 1 passes SIGCHLD on through supervisor_reap().
+ */
+#define SUPERVISOR_HISTORY	(64 * 1024)	/* console bytes kept per guest */
+#define SUPERVISOR_CTL_DIR	"/run/shrike"
+
+enum guest_state {
+	GUEST_STOPPED,		/* never started, powered off, or stopped on request */
+	GUEST_RUNNING,
+	GUEST_STOPPING,		/* a shutdown request is out; killed at kill_ms */
+	GUEST_BACKOFF,		/* failed; starts again at next_ms */
+	GUEST_FAILED,		/* gave up: too many failures in the restart-limit window */
+};
+
+struct guest {
+	const struct config_guest *cfg;
+	unsigned int index;		/* in cfg->guests */
+	enum guest_state state;
+	pid_t pid;			/* 0 when no VMM runs */
+	int out_fd;			/* read end of the VMM's stdout and stderr, -1 */
+	bool line_start;		/* the next output byte starts a console line: prefix it */
+	struct ring history;
+	bool stop_requested;		/* the exit under way was asked for: do not restart */
+	bool killed;			/* SIGKILL sent after the shutdown timeout */
+	uint64_t started_ms, next_ms, kill_ms;
+	unsigned int starts, restarts;
+	unsigned int exits[RESTART_EXIT_KINDS];
+	bool has_exited;
+	enum restart_exit last_exit;
+	int last_code;			/* exit status or signal number */
+	struct restart_history failures;
+};
+
+struct supervisor {
+	struct config cfg;
+	bool configured;		/* false: the safe state, no guests */
+	struct guest guests[CONFIG_MAX_GUESTS];
+	unsigned int order[CONFIG_MAX_GUESTS], norder;
+	int epoll_fd, timer_fd;
+	bool shutting_down;
+};
+
+/* Creates the epoll and timer descriptors. Returns 0 or -errno. */
+int supervisor_init(struct supervisor *sv);
+
+/* Loads the configuration, mounts the data partition, sets the hostname and starts the autostart guests. */
+void supervisor_boot(struct supervisor *sv);
+
+/* The descriptor the PID 1 polls for POLLIN; then it calls supervisor_dispatch(). */
+int supervisor_fd(const struct supervisor *sv);
+void supervisor_dispatch(struct supervisor *sv);
+
+/* Reaps every child that has exited (guests and orphans alike). Call on SIGCHLD. */
+void supervisor_reap(struct supervisor *sv);
+
+/*
+ * Starts the orderly shutdown: no more restarts, and each running guest gets an ACPI shutdown request once the
+ * guests started after it that depend on it are down, and SIGKILL after its shutdown-timeout.
+ */
+void supervisor_shutdown(struct supervisor *sv);
+/* True once no guest's VMM runs. */
+bool supervisor_idle(const struct supervisor *sv);
+
+/* Console commands. Each says what it did or why not on the console; return 0 or -errno. */
+int supervisor_start(struct supervisor *sv, const char *name);
+int supervisor_stop(struct supervisor *sv, const char *name);
+int supervisor_kill(struct supervisor *sv, const char *name);
+void supervisor_list(const struct supervisor *sv);
+int supervisor_show(const struct supervisor *sv, const char *name);
+
+const char *supervisor_state_name(enum guest_state state);
+
+#endif
