@@ -249,9 +249,47 @@ static const char *test_overlong_tail_not_run(void)
 	return NULL;
 }
 
+static const char *test_guest_verbs(void)
+{
+	reset();
+	FEED("guests\nzombies\nhelp\n");
+	CHECK_INT(res.n, 3);
+	CHECK_INT(res.actions[0], CONSOLE_CMD_GUESTS);
+	CHECK_INT(res.actions[1], CONSOLE_CMD_ZOMBIES);
+	CHECK_INT(res.actions[2], CONSOLE_CMD_HELP);
+	FEED("  kill \t ticker \n");
+	CHECK_INT(res.actions[3], CONSOLE_CMD_KILL);
+	CHECK_STR(cmd.arg, "ticker");
+	FEED("start web\nstop web-2.a\nguest web\n");
+	CHECK_INT(res.actions[4], CONSOLE_CMD_START);
+	CHECK_INT(res.actions[5], CONSOLE_CMD_STOP);
+	CHECK_STR(cmd.arg, "web");
+	CHECK_INT(res.actions[6], CONSOLE_CMD_GUEST);
+	CHECK_INT(res.n, 7);
+	return NULL;
+}
+
+/* A name is one word; a verb without one, or with two, is a usage error, never half-done. */
+static const char *test_guest_verbs_rejected(void)
+{
+	size_t i;
+
+	reset();
+	FEED("kill\nstart a b\nstop\tx\x1b\nguestsweb\nkillticker\nguests web\n");
+	CHECK_INT(res.n, 6);
+	for (i = 0; i < res.n; i++)
+		CHECK_INT(res.actions[i], CONSOLE_CMD_REJECTED);
+	CHECK_STR(res.reply, "unknown command 'guests web'");
+	FEED("start\n");
+	CHECK_STR(res.reply, "usage: start NAME");
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
+		{ "console-cmd-guest-verbs", test_guest_verbs },
+		{ "console-cmd-guest-verbs-rejected", test_guest_verbs_rejected },
 		{ "console-cmd-verbs", test_verbs },
 		{ "console-cmd-one-line-per-call", test_one_line_per_call },
 		{ "console-cmd-partial-line", test_partial_line },

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Longest console line accepted, without its line end. Commands are single words; this leaves room to grow. */
+/* Longest console line accepted, without its line end: a verb and at most one guest name. */
 #define CONSOLE_CMD_LINE_MAX 128
 
 enum console_cmd_action {
@@ -13,6 +13,14 @@ enum console_cmd_action {
 	CONSOLE_CMD_REBOOT,
 	CONSOLE_CMD_STATUS,
 	CONSOLE_CMD_REJECTED,	/* unknown or overlong line; reply says which */
+	CONSOLE_CMD_HELP,
+	CONSOLE_CMD_GUESTS,	/* list the guests */
+	CONSOLE_CMD_ZOMBIES,	/* list processes nobody reaped */
+	/* These take a guest name, in arg. */
+	CONSOLE_CMD_GUEST,	/* one guest's counters */
+	CONSOLE_CMD_START,
+	CONSOLE_CMD_STOP,	/* a shutdown request */
+	CONSOLE_CMD_KILL,	/* SIGKILL to the guest's VMM: a crash, as far as the restart policy knows */
 };
 
 /*
@@ -25,7 +33,11 @@ struct console_cmd {
 	size_t len;
 	bool overlong;		/* line[] filled up: discard input up to the next line end */
 	char reply[CONSOLE_CMD_LINE_MAX + 32];	/* why the last line was rejected, for the operator */
+	char arg[CONSOLE_CMD_LINE_MAX];	/* the argument of the last command that takes one, NUL-terminated */
 };
+
+/* One line per command, for 'help'. */
+extern const char console_cmd_help[];
 
 void console_cmd_init(struct console_cmd *c);
 

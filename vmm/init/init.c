@@ -15,15 +15,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init/bootconf.h"
 #include "init/console_cmd.h"
 #include "init/init.h"
+#include "init/procscan.h"
+#include "init/supervisor.h"
 #include "kvm/probe.h"
 #include "lib/log.h"
 
 /* Event devices watched for the power button; QEMU and servers have one or two that report KEY_POWER. */
 #define INPUT_MAX 8
 
-enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_INPUT };
+/* Zombies listed by the 'zombies' command; more are counted. */
+#define ZOMBIES_SHOWN 16
+
+enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_SUPERVISOR, SLOT_INPUT };
 
 struct init_state {
 	struct pollfd fds[SLOT_INPUT + INPUT_MAX];
@@ -31,7 +37,12 @@ struct init_state {
 	struct console_cmd console;
 	struct kvm_probe_result kvm;
 	int kvm_rc;
+	struct supervisor *sv;
+	int shutdown_how;	/* 0, or the reboot(2) command the shutdown under way ends in */
 };
+
+/* Static: the configuration it holds is far too big for the stack. */
+static struct supervisor supervisor;
 
 static const struct {
 	const char *source;
@@ -156,9 +167,46 @@ static void power(int how)
 		log_error("reboot: %s; still running", strerror(errno));
 }
 
+/*
+ * Guests first, in reverse start order, each given its shutdown-timeout; serve() calls power() once the last
+ * one is down. A second request while one is under way changes nothing: the first one's end stands.
+ */
+static void shutdown_begin(struct init_state *s, int how)
+{
+	if (s->shutdown_how) {
+		log_info("already shutting down");
+		return;
+	}
+	s->shutdown_how = how;
+	log_info("shutting down for %s", how == RB_POWER_OFF ? "poweroff" : "reboot");
+	supervisor_shutdown(s->sv);
+}
+
+static void shutdown_finish(struct init_state *s)
+{
+	bootconf_unmount_data();
+	power(s->shutdown_how);
+}
+
+static void print_zombies(void)
+{
+	pid_t pids[ZOMBIES_SHOWN];
+	int n, i;
+
+	n = procscan_zombies("/proc", pids, ZOMBIES_SHOWN);
+	if (n < 0) {
+		log_error("zombies: /proc: %s", strerror(-n));
+		return;
+	}
+	printf("zombies: %d", n);
+	for (i = 0; i < n && i < ZOMBIES_SHOWN; i++)
+		printf(" %d", (int)pids[i]);
+	printf("\n");
+}
+
 /* Each handle_* returns false once its fd is beyond use, so poll stops watching it instead of spinning. */
 
-static bool handle_signals(int fd)
+static bool handle_signals(struct init_state *s, int fd)
 {
 	struct signalfd_siginfo si;
 	ssize_t n;
@@ -166,19 +214,17 @@ static bool handle_signals(int fd)
 	while ((n = read(fd, &si, sizeof(si))) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
-			/* Orphans of every process end up here: reap them all, not one per signal. */
-			while (waitpid(-1, NULL, WNOHANG) > 0)
-				;
+			supervisor_reap(s->sv);
 			break;
 		case SIGTERM:
 		case SIGINT:	/* ctrl-alt-del, see RB_DISABLE_CAD */
 			log_info("received %s", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT (ctrl-alt-del)");
-			power(RB_AUTOBOOT);
+			shutdown_begin(s, RB_AUTOBOOT);
 			break;
 		case SIGUSR2:
 		case SIGPWR:
 			log_info("received %s", si.ssi_signo == SIGUSR2 ? "SIGUSR2" : "SIGPWR");
-			power(RB_POWER_OFF);
+			shutdown_begin(s, RB_POWER_OFF);
 			break;
 		}
 	}
@@ -210,10 +256,10 @@ static bool handle_console(struct init_state *s)
 		case CONSOLE_CMD_NONE:
 			break;
 		case CONSOLE_CMD_POWEROFF:
-			power(RB_POWER_OFF);
+			shutdown_begin(s, RB_POWER_OFF);
 			break;
 		case CONSOLE_CMD_REBOOT:
-			power(RB_AUTOBOOT);
+			shutdown_begin(s, RB_AUTOBOOT);
 			break;
 		case CONSOLE_CMD_STATUS:
 			print_banner();
@@ -222,12 +268,33 @@ static bool handle_console(struct init_state *s)
 		case CONSOLE_CMD_REJECTED:
 			log_info("%s", s->console.reply);
 			break;
+		case CONSOLE_CMD_HELP:
+			fputs(console_cmd_help, stdout);
+			break;
+		case CONSOLE_CMD_GUESTS:
+			supervisor_list(s->sv);
+			break;
+		case CONSOLE_CMD_ZOMBIES:
+			print_zombies();
+			break;
+		case CONSOLE_CMD_GUEST:
+			supervisor_show(s->sv, s->console.arg);
+			break;
+		case CONSOLE_CMD_START:
+			supervisor_start(s->sv, s->console.arg);
+			break;
+		case CONSOLE_CMD_STOP:
+			supervisor_stop(s->sv, s->console.arg);
+			break;
+		case CONSOLE_CMD_KILL:
+			supervisor_kill(s->sv, s->console.arg);
+			break;
 		}
 	}
 	return true;
 }
 
-static bool handle_input(int fd)
+static bool handle_input(struct init_state *s, int fd)
 {
 	struct input_event ev[16];
 	ssize_t n;
@@ -243,7 +310,7 @@ static bool handle_input(int fd)
 	for (i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
 		if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1) {
 			log_info("power button pressed");
-			power(RB_POWER_OFF);
+			shutdown_begin(s, RB_POWER_OFF);
 		}
 	}
 	return true;
@@ -268,17 +335,22 @@ static _Noreturn void serve(struct init_state *s)
 			if (s->fds[i].revents & POLLNVAL)
 				keep = false;
 			else if (i == SLOT_SIGNALS)
-				keep = handle_signals(s->fds[i].fd);
+				keep = handle_signals(s, s->fds[i].fd);
 			else if (i == SLOT_CONSOLE)
 				keep = handle_console(s);
-			else
-				keep = handle_input(s->fds[i].fd);
+			else if (i == SLOT_SUPERVISOR) {
+				supervisor_dispatch(s->sv);
+				keep = true;
+			} else
+				keep = handle_input(s, s->fds[i].fd);
 			if (!keep) {
 				if (i != SLOT_CONSOLE)	/* fd 0 stays open: children will inherit it */
 					close(s->fds[i].fd);
 				s->fds[i].fd = -1;	/* poll ignores negative fds */
 			}
 		}
+		if (s->shutdown_how && supervisor_idle(s->sv))
+			shutdown_finish(s);
 	}
 }
 
@@ -295,6 +367,7 @@ static _Noreturn void run_pid1(struct init_state *s)
 		log_error("signalfd: %s; signals ignored", strerror(-fd));
 	s->fds[SLOT_SIGNALS] = (struct pollfd){ .fd = fd < 0 ? -1 : fd, .events = POLLIN };
 	s->fds[SLOT_CONSOLE] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	s->fds[SLOT_SUPERVISOR] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->nfds = SLOT_INPUT;
 
 	mount_all();
@@ -303,7 +376,14 @@ static _Noreturn void run_pid1(struct init_state *s)
 	s->kvm_rc = kvm_probe(&s->kvm);
 	kvm_probe_report(s->kvm_rc, &s->kvm);
 	inputs_open(s);
-	log_info("ready; type 'poweroff' or 'reboot' on the console");
+	s->sv = &supervisor;
+	fd = supervisor_init(s->sv);
+	if (fd < 0)
+		log_error("supervisor: %s", strerror(-fd));
+	else
+		s->fds[SLOT_SUPERVISOR].fd = supervisor_fd(s->sv);
+	supervisor_boot(s->sv);
+	log_info("ready; type 'help', 'guests', 'poweroff' or 'reboot' on the console");
 	serve(s);
 }
 

@@ -28,7 +28,7 @@
 #define ARGV_MAX	(24 + 2 * (CONFIG_MAX_DISKS + CONFIG_MAX_NICS))
 
 struct run_args {
-	char *argv[ARGV_MAX];
+	const char *argv[ARGV_MAX];
 	unsigned int argc;
 	char kernel[sizeof(BOOTCONF_DATA_DIR) + CONFIG_PATH_MAX + 1];
 	char initrd[sizeof(BOOTCONF_DATA_DIR) + CONFIG_PATH_MAX + 1];
@@ -121,12 +121,12 @@ static void arm_timer(struct supervisor *sv)
 	for (i = 0; i < sv->cfg.nguests; i++) {
 		const struct guest *g = &sv->guests[i];
 
-		if (g->state == GUEST_BACKOFF || g->state == GUEST_STOPPING)
+		if (g->state == GUEST_BACKOFF)
 			t = g->next_ms;
+		else if (g->state == GUEST_STOPPING && !g->killed)
+			t = g->kill_ms < g->next_ms ? g->kill_ms : g->next_ms;
 		else
 			continue;
-		if (g->state == GUEST_STOPPING && !g->killed && g->kill_ms < t)
-			t = g->kill_ms;
 		if (t < next)
 			next = t;
 	}
@@ -141,7 +141,7 @@ static void arm_timer(struct supervisor *sv)
 		log_error("supervisor: timerfd_settime: %s", strerror(errno));
 }
 
-static int add_arg(struct run_args *a, char *word)
+static int add_arg(struct run_args *a, const char *word)
 {
 	if (a->argc + 2 > ARGV_MAX)
 		return -E2BIG;
@@ -150,10 +150,9 @@ static int add_arg(struct run_args *a, char *word)
 	return 0;
 }
 
-/* Option and value; the option strings are literals that execv() does not write to. */
-static int add_opt(struct run_args *a, const char *opt, char *value)
+static int add_opt(struct run_args *a, const char *opt, const char *value)
 {
-	int ret = add_arg(a, (char *)(uintptr_t)opt);
+	int ret = add_arg(a, opt);
 
 	return ret ? ret : add_arg(a, value);
 }
@@ -177,8 +176,8 @@ static int build_args(const struct guest *g, struct run_args *a)
 	int ret = 0;
 
 	memset(a, 0, sizeof(*a));
-	ret |= add_arg(a, (char *)(uintptr_t)"shrike");
-	ret |= add_arg(a, (char *)(uintptr_t)"run");
+	ret |= add_arg(a, "shrike");
+	ret |= add_arg(a, "run");
 	snprintf(a->kernel, sizeof(a->kernel), "%s/%s", BOOTCONF_DATA_DIR, c->kernel);
 	ret |= add_opt(a, "--kernel", a->kernel);
 	if (c->initrd[0]) {
@@ -196,7 +195,7 @@ static int build_args(const struct guest *g, struct run_args *a)
 	ret |= add_opt(a, "--mem", a->mem);
 	snprintf(a->vcpus, sizeof(a->vcpus), "%u", c->vcpus);
 	ret |= add_opt(a, "--vcpus", a->vcpus);
-	ret |= add_opt(a, "--console", (char *)(uintptr_t)(c->console == CONFIG_CONSOLE_VIRTIO ? "virtio" : "serial"));
+	ret |= add_opt(a, "--console", c->console == CONFIG_CONSOLE_VIRTIO ? "virtio" : "serial");
 	snprintf(a->control, sizeof(a->control), "%s/%s.ctl", SUPERVISOR_CTL_DIR, c->name);
 	ret |= add_opt(a, "--control", a->control);
 	for (i = 0; i < c->ndisks && !ret; i++) {
@@ -264,8 +263,9 @@ static _Noreturn void exec_vmm(const struct guest *g, const struct run_args *a, 
 		close(out);
 	if (chdir("/") < 0)
 		_exit(127);
-	execv("/proc/self/exe", a->argv);
-	execv("/bin/shrike", a->argv);
+	/* execv() takes char *const[] for historical reasons; it does not write to the strings. */
+	execv("/proc/self/exe", (char *const *)(uintptr_t)a->argv);
+	execv("/bin/shrike", (char *const *)(uintptr_t)a->argv);
 	log_error("guest %s: exec /bin/shrike: %s", g->cfg->name, strerror(errno));
 	_exit(127);
 }
@@ -752,9 +752,9 @@ void supervisor_list(const struct supervisor *sv)
 	}
 }
 
-int supervisor_show(const struct supervisor *sv, const char *name)
+int supervisor_show(struct supervisor *sv, const char *name)
 {
-	const struct guest *g = sv->configured ? guest_find((struct supervisor *)(uintptr_t)sv, name) : NULL;
+	const struct guest *g = sv->configured ? guest_find(sv, name) : NULL;
 	char buf[32];
 
 	if (!g) {

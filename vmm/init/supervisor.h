@@ -81,7 +81,7 @@ int supervisor_start(struct supervisor *sv, const char *name);
 int supervisor_stop(struct supervisor *sv, const char *name);
 int supervisor_kill(struct supervisor *sv, const char *name);
 void supervisor_list(const struct supervisor *sv);
-int supervisor_show(const struct supervisor *sv, const char *name);
+int supervisor_show(struct supervisor *sv, const char *name);
 
 const char *supervisor_state_name(enum guest_state state);
 

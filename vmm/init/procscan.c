@@ -1,0 +1,58 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "init/procscan.h"
+
+/* The state of /proc/PID/stat: the field after the command name, which may itself hold ')' and blanks. */
+static char stat_state(int dir_fd, const char *pid)
+{
+	char path[32], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	if (strlen(pid) > 16)
+		return 0;
+	strcpy(path, pid);
+	strcat(path, "/stat");
+	fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;	/* gone meanwhile */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	if (!paren || paren[1] != ' ')
+		return 0;
+	return paren[2];
+}
+
+int procscan_zombies(const char *proc_dir, pid_t *pids, unsigned int max)
+{
+	unsigned int count = 0;
+	struct dirent *e;
+	DIR *dir;
+	char *end;
+	long pid;
+
+	dir = opendir(proc_dir);
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		if (stat_state(dirfd(dir), e->d_name) != 'Z')
+			continue;
+		if (count < max)
+			pids[count] = (pid_t)pid;
+		count++;
+	}
+	closedir(dir);
+	return (int)count;
+}
