@@ -211,6 +211,7 @@ static bool handle_signals(struct init_state *s, int fd)
 	struct signalfd_siginfo si;
 	ssize_t n;
 
+	supervisor_console_break(s->sv);
 	while ((n = read(fd, &si, sizeof(si))) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
@@ -250,6 +251,7 @@ static bool handle_console(struct init_state *s)
 		log_error("console: %s; no longer reading commands", n ? strerror(errno) : "end of input");
 		return false;
 	}
+	supervisor_console_break(s->sv);
 	for (left = (size_t)n; left; p += used, left -= used) {
 		used = console_cmd_feed(&s->console, p, left, &action);
 		switch (action) {
@@ -307,6 +309,7 @@ static bool handle_input(struct init_state *s, int fd)
 		log_error("input device: %s; no longer watched", strerror(errno));
 		return false;
 	}
+	supervisor_console_break(s->sv);
 	for (i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
 		if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1) {
 			log_info("power button pressed");

@@ -126,7 +126,9 @@ static void arm_timer(struct supervisor *sv)
 		else if (g->state == GUEST_STOPPING && !g->killed)
 			t = g->kill_ms < g->next_ms ? g->kill_ms : g->next_ms;
 		else
-			continue;
+			t = UINT64_MAX;
+		if (g->line_len && g->line_ms + SUPERVISOR_HOLD_MS < t)
+			t = g->line_ms + SUPERVISOR_HOLD_MS;
 		if (t < next)
 			next = t;
 	}
@@ -312,7 +314,6 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 	if (epoll_ctl(sv->epoll_fd, EPOLL_CTL_ADD, fds[0], &ev) < 0)
 		log_error("guest %s: epoll_ctl: %s; its output is lost", g->cfg->name, strerror(errno));
 	g->out_fd = fds[0];
-	g->line_start = true;
 	g->pid = pid;
 	g->state = GUEST_RUNNING;
 	g->stop_requested = false;
@@ -329,26 +330,51 @@ fail:
 	return ret;
 }
 
-/* Copies a piece of guest output into its ring and onto the console, each line prefixed with the guest's name. */
-static void output_put(struct guest *g, const char *data, size_t len)
+/*
+ * Puts g's held output on the console: a whole line, or (complete false) the start of one. Guests write side by
+ * side, so a line is shown only once it is complete, or has waited SUPERVISOR_HOLD_MS (a prompt), or fills
+ * line[]; a started line of another guest is ended first, so that every console line carries one guest's prefix.
+ */
+static void output_emit(struct supervisor *sv, struct guest *g, bool complete)
 {
-	size_t i, from = 0;
+	if (sv->open_line && sv->open_line != g) {
+		fputc('\n', stdout);
+		sv->open_line->continued = false;
+		sv->open_line = NULL;
+	}
+	if (!g->continued)
+		printf("%s| ", g->cfg->name);
+	fwrite(g->line, 1, g->line_len, stdout);
+	fflush(stdout);
+	g->continued = !complete;
+	sv->open_line = complete ? NULL : g;
+	g->line_len = 0;
+	g->line_ms = 0;
+}
+
+void supervisor_console_break(struct supervisor *sv)
+{
+	if (!sv->open_line)
+		return;
+	fputc('\n', stdout);
+	fflush(stdout);
+	sv->open_line->continued = false;
+	sv->open_line = NULL;
+}
+
+/* Keeps a piece of guest output in its ring and passes it on to the console line by line. */
+static void output_put(struct supervisor *sv, struct guest *g, const char *data, size_t len)
+{
+	size_t i;
 
 	ring_write(&g->history, data, len);
 	for (i = 0; i < len; i++) {
-		if (g->line_start) {
-			printf("%s| ", g->cfg->name);
-			g->line_start = false;
-		}
-		if (data[i] == '\n') {
-			fwrite(data + from, 1, i + 1 - from, stdout);
-			from = i + 1;
-			g->line_start = true;
-		}
+		g->line[g->line_len++] = data[i];
+		if (data[i] == '\n' || g->line_len == sizeof(g->line))
+			output_emit(sv, g, data[i] == '\n');
 	}
-	if (from < len)
-		fwrite(data + from, 1, len - from, stdout);
-	fflush(stdout);
+	if (g->line_len && !g->line_ms)
+		g->line_ms = now_ms();
 }
 
 static void output_close(struct supervisor *sv, struct guest *g)
@@ -358,12 +384,15 @@ static void output_close(struct supervisor *sv, struct guest *g)
 	epoll_ctl(sv->epoll_fd, EPOLL_CTL_DEL, g->out_fd, NULL);
 	close(g->out_fd);
 	g->out_fd = -1;
-	if (!g->line_start) {
-		/* A last line without its end: end it, so the next prefix starts a line. */
+	/* The last words without a line end: show them, and end the line for the next writer. */
+	if (g->line_len)
+		output_emit(sv, g, false);
+	if (sv->open_line == g) {
 		fputc('\n', stdout);
 		fflush(stdout);
-		g->line_start = true;
+		sv->open_line = NULL;
 	}
+	g->continued = false;
 }
 
 /* Reads what the pipe holds; all of it when drain, else one chunk (a chatty guest must not starve the rest). */
@@ -384,7 +413,7 @@ static void output_read(struct supervisor *sv, struct guest *g, bool drain)
 			output_close(sv, g);
 			return;
 		}
-		output_put(g, buf, (size_t)n);
+		output_put(sv, g, buf, (size_t)n);
 		if (!drain)
 			return;
 	}
@@ -444,6 +473,14 @@ static void on_timer(struct supervisor *sv)
 	for (i = 0; i < sv->cfg.nguests; i++) {
 		struct guest *g = &sv->guests[i];
 
+		if (g->line_len && g->line_ms + SUPERVISOR_HOLD_MS <= now)
+			output_emit(sv, g, false);
+	}
+	for (i = 0; i < sv->cfg.nguests; i++) {
+		struct guest *g = &sv->guests[i];
+
+		if (g->state == GUEST_BACKOFF || g->state == GUEST_STOPPING)
+			supervisor_console_break(sv);
 		if (g->state == GUEST_BACKOFF && g->next_ms <= now && !sv->shutting_down) {
 			guest_start(sv, g);
 		} else if (g->state == GUEST_STOPPING && guest_alive(g) && !g->killed && g->kill_ms <= now) {
@@ -607,6 +644,7 @@ void supervisor_reap(struct supervisor *sv)
 	int wstatus;
 	pid_t pid;
 
+	supervisor_console_break(sv);
 	/* One SIGCHLD may stand for several children: reap until none is left, orphans included. */
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
 		for (i = 0; i < sv->cfg.nguests; i++) {

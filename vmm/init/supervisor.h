@@ -18,6 +18,8 @@
  */
 #define SUPERVISOR_HISTORY	(64 * 1024)	/* console bytes kept per guest */
 #define SUPERVISOR_CTL_DIR	"/run/shrike"
+#define SUPERVISOR_LINE_MAX	256		/* a longer console line is shown in pieces */
+#define SUPERVISOR_HOLD_MS	200		/* how long a line without its end (a prompt) waits for it */
 
 enum guest_state {
 	GUEST_STOPPED,		/* never started, powered off, or stopped on request */
@@ -33,7 +35,10 @@ struct guest {
 	enum guest_state state;
 	pid_t pid;			/* 0 when no VMM runs */
 	int out_fd;			/* read end of the VMM's stdout and stderr, -1 */
-	bool line_start;		/* the next output byte starts a console line: prefix it */
+	char line[SUPERVISOR_LINE_MAX];	/* output not on the console yet: a line without its end */
+	size_t line_len;
+	uint64_t line_ms;		/* when line[] got its first byte; shown at line_ms + SUPERVISOR_HOLD_MS */
+	bool continued;			/* part of the line is on the console: the rest needs no prefix */
 	struct ring history;
 	bool stop_requested;		/* the exit under way was asked for: do not restart */
 	bool killed;			/* SIGKILL sent after the shutdown timeout */
@@ -53,6 +58,7 @@ struct supervisor {
 	unsigned int order[CONFIG_MAX_GUESTS], norder;
 	int epoll_fd, timer_fd;
 	bool shutting_down;
+	struct guest *open_line;	/* whose line on the console has no end yet */
 };
 
 /* Creates the epoll and timer descriptors. Returns 0 or -errno. */
@@ -64,6 +70,9 @@ void supervisor_boot(struct supervisor *sv);
 /* The descriptor the PID 1 polls for POLLIN; then it calls supervisor_dispatch(). */
 int supervisor_fd(const struct supervisor *sv);
 void supervisor_dispatch(struct supervisor *sv);
+
+/* Ends a guest's console line still open (a prompt), before the PID 1 writes a line of its own. */
+void supervisor_console_break(struct supervisor *sv);
 
 /* Reaps every child that has exited (guests and orphans alike). Call on SIGCHLD. */
 void supervisor_reap(struct supervisor *sv);
