@@ -676,7 +676,7 @@ void supervisor_shutdown(struct supervisor *sv)
 			running++;
 	}
 	if (running)
-		log_info("stopping %u guests", running);
+		log_info("stopping %u guest%s", running, running == 1 ? "" : "s");
 	after_event(sv);
 }
 
