@@ -59,6 +59,60 @@ static void report_errors(const struct config_errors *errs)
 		log_error("%s", errs->msg[i]);
 }
 
+static int write_file(const char *dir, const struct partition_file *f)
+{
+	char path[256];
+	size_t done = 0;
+	ssize_t n;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (done < f->len) {
+		n = write(fd, f->data + done, f->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Private keys go to tmpfs only: never to a disk, and gone at power-off. */
+static int write_tls(const struct partition *part, const struct config_mgmt *m)
+{
+	const char *names[] = { m->cert, m->key, m->client_ca };
+	const struct partition_file *f;
+	unsigned int i;
+	int ret;
+
+	if (!m->cert[0])
+		return 0;
+	if (mkdir("/run/shrike", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(BOOTCONF_TLS_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < 3; i++) {
+		f = partition_find(part, names[i]);
+		if (!f) {
+			log_error("config: %s is not in the config partition", names[i]);
+			return -ENOENT;
+		}
+		ret = write_file(BOOTCONF_TLS_DIR, f);
+		if (ret < 0) {
+			log_error("config: writing %s/%s: %s", BOOTCONF_TLS_DIR, names[i], strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int bootconf_load(struct config *cfg)
 {
 	struct partition part = { 0 };
@@ -111,6 +165,8 @@ int bootconf_load(struct config *cfg)
 	ret = config_load(PARTITION_CONFIG_FILE, (const char *)f->data, f->len, host_memory(), cfg, errs);
 	if (ret < 0)
 		report_errors(errs);
+	else if (write_tls(&part, &cfg->mgmt) < 0)
+		cfg->mgmt.cert[0] = '\0';	/* the management port stays closed; the guests still run */
 out:
 	free(errs);
 	partition_release(&part);

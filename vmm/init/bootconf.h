@@ -6,12 +6,13 @@
 #define BOOTCONF_CONFIG_LABEL	"shrike-config"
 #define BOOTCONF_DATA_LABEL	"shrike-data"
 #define BOOTCONF_DATA_DIR	"/data"
+#define BOOTCONF_TLS_DIR	"/run/shrike/tls"	/* the [mgmt] files, for `shrike mgmt` to read */
 
 /*
  * The PID 1's view of its configuration: finds the config partition by GPT label, takes its current slot and
  * loads shrike.conf from it (checked against the host's RAM). Says on the console which slot it took, or why
- * there is none, and every configuration error. Returns 0 with cfg filled, or -errno: the caller then stays in
- * the safe state (no guests).
+ * there is none, and every configuration error. The payload files [mgmt] names are written to BOOTCONF_TLS_DIR
+ * (mode 0600, on tmpfs). Returns 0 with cfg filled, or -errno: the caller then stays in the safe state (no guests).
  */
 int bootconf_load(struct config *cfg);
 

@@ -17,7 +17,9 @@
 
 #include "init/bootconf.h"
 #include "init/console_cmd.h"
+#include "init/hostnet.h"
 #include "init/init.h"
+#include "init/mgmtlink.h"
 #include "init/procscan.h"
 #include "init/supervisor.h"
 #include "kvm/probe.h"
@@ -29,7 +31,7 @@
 /* Zombies listed by the 'zombies' command; more are counted. */
 #define ZOMBIES_SHOWN 16
 
-enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_SUPERVISOR, SLOT_INPUT };
+enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_SUPERVISOR, SLOT_MGMT, SLOT_INPUT };
 
 struct init_state {
 	struct pollfd fds[SLOT_INPUT + INPUT_MAX];
@@ -43,6 +45,7 @@ struct init_state {
 
 /* Static: the configuration it holds is far too big for the stack. */
 static struct supervisor supervisor;
+static struct mgmtlink mgmt = { .fd = -1 };
 
 static const struct {
 	const char *source;
@@ -180,6 +183,17 @@ static void shutdown_begin(struct init_state *s, int how)
 	s->shutdown_how = how;
 	log_info("shutting down for %s", how == RB_POWER_OFF ? "poweroff" : "reboot");
 	supervisor_shutdown(s->sv);
+}
+
+/* A power request from the management API. */
+static void mgmt_power(void *opaque, int how)
+{
+	shutdown_begin(opaque, how);
+}
+
+static void mgmt_exited(void *opaque, pid_t pid, int wstatus)
+{
+	mgmtlink_exited(opaque, pid, wstatus);
 }
 
 static void shutdown_finish(struct init_state *s)
@@ -325,6 +339,8 @@ static _Noreturn void serve(struct init_state *s)
 	bool keep;
 
 	for (;;) {
+		/* mgmt's socket changes when it is restarted. */
+		s->fds[SLOT_MGMT].fd = mgmt.fd;
 		if (poll(s->fds, s->nfds, -1) < 0) {
 			if (errno != EINTR) {
 				log_error("poll: %s", strerror(errno));
@@ -335,6 +351,11 @@ static _Noreturn void serve(struct init_state *s)
 		for (i = 0; i < s->nfds; i++) {
 			if (!s->fds[i].revents)
 				continue;
+			if (i == SLOT_MGMT) {
+				/* It closes and forgets the socket itself when it fails. */
+				mgmtlink_handle(&mgmt);
+				continue;
+			}
 			if (s->fds[i].revents & POLLNVAL)
 				keep = false;
 			else if (i == SLOT_SIGNALS)
@@ -371,6 +392,7 @@ static _Noreturn void run_pid1(struct init_state *s)
 	s->fds[SLOT_SIGNALS] = (struct pollfd){ .fd = fd < 0 ? -1 : fd, .events = POLLIN };
 	s->fds[SLOT_CONSOLE] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 	s->fds[SLOT_SUPERVISOR] = (struct pollfd){ .fd = -1, .events = POLLIN };
+	s->fds[SLOT_MGMT] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->nfds = SLOT_INPUT;
 
 	mount_all();
@@ -386,6 +408,18 @@ static _Noreturn void run_pid1(struct init_state *s)
 	else
 		s->fds[SLOT_SUPERVISOR].fd = supervisor_fd(s->sv);
 	supervisor_boot(s->sv);
+	if (s->sv->configured)
+		hostnet_up(&s->sv->cfg.host);
+	if (mgmtlink_start) {
+		mgmt.sv = s->sv;
+		mgmt.kvm_ok = !s->kvm_rc;
+		mgmt.kvm_api = s->kvm.api_version;
+		mgmt.power = mgmt_power;
+		mgmt.opaque = s;
+		s->sv->other_exited = mgmt_exited;
+		s->sv->other_opaque = &mgmt;
+		mgmtlink_start(&mgmt);
+	}
 	log_info("ready; type 'help', 'guests', 'poweroff' or 'reboot' on the console");
 	serve(s);
 }

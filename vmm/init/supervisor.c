@@ -473,8 +473,14 @@ static void on_timer(struct supervisor *sv)
 	for (i = 0; i < sv->cfg.nguests; i++) {
 		struct guest *g = &sv->guests[i];
 
-		if (g->line_len && g->line_ms + SUPERVISOR_HOLD_MS <= now)
+		if (g->line_len && g->line_ms + SUPERVISOR_HOLD_MS <= now) {
+			/*
+			 * A prompt, most likely: nobody types into a guest through this console, so end the line
+			 * rather than leave it open for whatever the next writer to the console is.
+			 */
 			output_emit(sv, g, false);
+			supervisor_console_break(sv);
+		}
 	}
 	for (i = 0; i < sv->cfg.nguests; i++) {
 		struct guest *g = &sv->guests[i];
@@ -612,7 +618,7 @@ void supervisor_boot(struct supervisor *sv)
 		guest_start(sv, g);
 		started++;
 	}
-	log_info("%u guests configured, %u autostart", sv->cfg.nguests, started);
+	log_info("%u guest%s configured, %u autostart", sv->cfg.nguests, sv->cfg.nguests == 1 ? "" : "s", started);
 	arm_timer(sv);
 }
 
@@ -658,6 +664,8 @@ void supervisor_reap(struct supervisor *sv)
 			on_exit_status(sv, g, wstatus);
 			break;
 		}
+		if (i == sv->cfg.nguests && sv->other_exited)
+			sv->other_exited(sv->other_opaque, pid, wstatus);
 	}
 	after_event(sv);
 }
@@ -753,6 +761,28 @@ int supervisor_kill(struct supervisor *sv, const char *name)
 		return -ESRCH;
 	}
 	log_info("guest %s: killing its VMM (pid %d)", name, (int)g->pid);
+	if (kill(g->pid, SIGKILL) < 0) {
+		log_error("guest %s: kill %d: %s", name, (int)g->pid, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int supervisor_destroy(struct supervisor *sv, const char *name)
+{
+	struct guest *g = named(sv, name);
+
+	if (!g)
+		return -ENOENT;
+	if (!guest_alive(g)) {
+		log_error("guest %s: not running (%s)", name, supervisor_state_name(g->state));
+		return -ESRCH;
+	}
+	g->stop_requested = true;
+	g->state = GUEST_STOPPING;
+	/* No further presses or deadlines: it is being killed already. */
+	g->next_ms = g->kill_ms = UINT64_MAX;
+	log_info("guest %s: destroying it (SIGKILL to pid %d)", name, (int)g->pid);
 	if (kill(g->pid, SIGKILL) < 0) {
 		log_error("guest %s: kill %d: %s", name, (int)g->pid, strerror(errno));
 		return -errno;

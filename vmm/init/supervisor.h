@@ -59,6 +59,9 @@ struct supervisor {
 	int epoll_fd, timer_fd;
 	bool shutting_down;
 	struct guest *open_line;	/* whose line on the console has no end yet */
+	/* Told about children that are no guest's VMM (the management server); NULL: just reaped. */
+	void (*other_exited)(void *opaque, pid_t pid, int wstatus);
+	void *other_opaque;
 };
 
 /* Creates the epoll and timer descriptors. Returns 0 or -errno. */
@@ -89,6 +92,8 @@ bool supervisor_idle(const struct supervisor *sv);
 int supervisor_start(struct supervisor *sv, const char *name);
 int supervisor_stop(struct supervisor *sv, const char *name);
 int supervisor_kill(struct supervisor *sv, const char *name);
+/* SIGKILL, and it stays stopped (virsh destroy). */
+int supervisor_destroy(struct supervisor *sv, const char *name);
 void supervisor_list(const struct supervisor *sv);
 int supervisor_show(struct supervisor *sv, const char *name);
 

@@ -1,0 +1,412 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/sysinfo.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "init/bootconf.h"
+#include "init/mgmtlink.h"
+#include "lib/log.h"
+#include "mgmt/proto.h"
+
+/* mgmt is restarted when it dies, unless it died this soon after its start: then it would only crash-loop. */
+#define MGMT_MIN_RUN_MS	10000
+/* The fd number mgmt gets its end of the socketpair as. */
+#define MGMT_FD		3
+/* How long a guest's control socket may take to answer pause or resume. */
+#define CTL_TIMEOUT_S	2
+
+static union {
+	struct proto_hdr hdr;
+	unsigned char bytes[PROTO_MSG_MAX + 1];
+} in, out;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void exec_mgmt(const struct config_mgmt *c, int fd)
+{
+	char listen[32], cert[256], key[256], ca[256], fdarg[8];
+	unsigned int a = c->listen_addr;
+	sigset_t none;
+	char *const argv[] = { "shrike", "mgmt", "--listen", listen, "--cert", cert, "--key", key, "--client-ca", ca,
+			       "--supervisor-fd", fdarg, NULL };
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	if (dup2(fd, MGMT_FD) < 0)
+		_exit(127);
+	snprintf(listen, sizeof(listen), "%u.%u.%u.%u:%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255,
+		 c->listen_port);
+	snprintf(cert, sizeof(cert), "%s/%s", BOOTCONF_TLS_DIR, c->cert);
+	snprintf(key, sizeof(key), "%s/%s", BOOTCONF_TLS_DIR, c->key);
+	snprintf(ca, sizeof(ca), "%s/%s", BOOTCONF_TLS_DIR, c->client_ca);
+	snprintf(fdarg, sizeof(fdarg), "%d", MGMT_FD);
+	execv("/proc/self/exe", argv);
+	execv("/bin/shrike", argv);
+	log_error("mgmt: exec /bin/shrike: %s", strerror(errno));
+	_exit(127);
+}
+
+int mgmtlink_start(struct mgmtlink *m)
+{
+	const struct config_mgmt *c = &m->sv->cfg.mgmt;
+	int sv[2], ret;
+	pid_t pid;
+
+	m->fd = -1;
+	if (!m->sv->configured || !c->cert[0])
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = -errno;
+		log_error("mgmt: socketpair: %s", strerror(-ret));
+		return ret;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		log_error("mgmt: fork: %s", strerror(-ret));
+		close(sv[0]);
+		close(sv[1]);
+		return ret;
+	}
+	if (!pid)
+		exec_mgmt(c, sv[1]);
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	m->fd = sv[0];
+	m->pid = pid;
+	m->started_ms = now_ms();
+	log_info("mgmt: started (pid %d), port %u", (int)pid, c->listen_port);
+	return 0;
+}
+
+int mgmtlink_fd(const struct mgmtlink *m)
+{
+	return m->fd;
+}
+
+void mgmtlink_exited(struct mgmtlink *m, pid_t pid, int wstatus)
+{
+	if (!m->pid || pid != m->pid)
+		return;
+	m->pid = 0;
+	if (m->fd >= 0) {
+		close(m->fd);
+		m->fd = -1;
+	}
+	if (WIFSIGNALED(wstatus))
+		log_error("mgmt: killed by signal %d", WTERMSIG(wstatus));
+	else
+		log_error("mgmt: exited with status %d", WEXITSTATUS(wstatus));
+	if (m->sv->shutting_down)
+		return;
+	if (now_ms() - m->started_ms < MGMT_MIN_RUN_MS) {
+		m->given_up = true;
+		log_error("mgmt: it ended within %d s of its start; not restarted, the management port stays closed",
+			  MGMT_MIN_RUN_MS / 1000);
+		return;
+	}
+	mgmtlink_start(m);
+}
+
+static void *reply_start(const struct proto_hdr *h, int32_t status, size_t payload)
+{
+	memset(out.bytes, 0, sizeof(out.hdr) + payload);
+	out.hdr.type = (uint16_t)(h->type | PROTO_REPLY);
+	out.hdr.id = h->id;
+	out.hdr.status = status;
+	out.hdr.len = (uint32_t)(sizeof(out.hdr) + payload);
+	return out.bytes + sizeof(out.hdr);
+}
+
+static void send_out(struct mgmtlink *m)
+{
+	/* Our own replies pass the same check mgmt applies: a bug here must not reach it as a malformed message. */
+	if (proto_check(out.bytes, out.hdr.len, 1)) {
+		log_error("mgmt: a malformed reply (type %#x) not sent", out.hdr.type);
+		return;
+	}
+	if (send(m->fd, out.bytes, out.hdr.len, MSG_NOSIGNAL) < 0)
+		log_error("mgmt: send: %s", strerror(errno));
+}
+
+static void reply_status(struct mgmtlink *m, const struct proto_hdr *h, int32_t status)
+{
+	reply_start(h, status, 0);
+	send_out(m);
+}
+
+static uint32_t proto_state(const struct guest *g)
+{
+	switch (g->state) {
+	case GUEST_RUNNING:
+		return PROTO_STATE_RUNNING;
+	case GUEST_STOPPING:
+		return PROTO_STATE_STOPPING;
+	case GUEST_BACKOFF:
+	case GUEST_FAILED:
+		return PROTO_STATE_CRASHED;
+	default:
+		return PROTO_STATE_STOPPED;
+	}
+}
+
+static void fill_info(const struct guest *g, struct proto_guest_info *info)
+{
+	snprintf(info->name, sizeof(info->name), "%s", g->cfg->name);
+	info->state = proto_state(g);
+	info->vcpus = g->cfg->vcpus;
+	info->memory_mib = g->cfg->memory >> 20;
+	info->autostart = g->cfg->autostart;
+	info->restarts = g->restarts;
+	info->uptime_ms = g->pid ? now_ms() - g->started_ms : 0;
+	info->console_dropped_bytes = g->history.buf ? ring_start(&g->history) : 0;
+}
+
+static struct guest *find(struct supervisor *sv, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; sv->configured && i < sv->cfg.nguests; i++)
+		if (!strcmp(sv->guests[i].cfg->name, name))
+			return &sv->guests[i];
+	return NULL;
+}
+
+/* pause and resume go to the VMM's control socket; its reply starts "ok" or "error:". */
+static int control(const struct guest *g, const char *cmd)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = { CTL_TIMEOUT_S, 0 };
+	char reply[128];
+	ssize_t n;
+	int fd, ret = 0;
+
+	if (!g->pid)
+		return -EINVAL;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s.ctl", SUPERVISOR_CTL_DIR, g->cfg->name);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	n = recv(fd, reply, sizeof(reply) - 1, 0);
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	reply[n] = '\0';
+	if (strncmp(reply, "ok", 2)) {
+		log_error("guest %s: %s: %s", g->cfg->name, cmd, reply);
+		ret = -EINVAL;
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+static int32_t do_action(struct mgmtlink *m, struct guest *g, uint32_t action)
+{
+	const char *name = g->cfg->name;
+
+	switch (action) {
+	case PROTO_ACTION_START:
+		return g->pid ? -EALREADY : supervisor_start(m->sv, name);
+	case PROTO_ACTION_SHUTDOWN:
+		return !g->pid ? -EALREADY : g->state == GUEST_STOPPING ? 0 : supervisor_stop(m->sv, name);
+	case PROTO_ACTION_DESTROY:
+		return !g->pid ? -EALREADY : supervisor_destroy(m->sv, name);
+	case PROTO_ACTION_PAUSE:
+		return control(g, "pause");
+	case PROTO_ACTION_RESUME:
+		return control(g, "resume");
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static void host_info(struct mgmtlink *m, const struct proto_hdr *h)
+{
+	struct proto_host_info *hi = reply_start(h, 0, sizeof(*hi));
+	struct utsname u;
+	struct sysinfo si;
+	char line[256];
+	FILE *f;
+
+	snprintf(hi->version, sizeof(hi->version), "%s", SHRIKE_VERSION);
+	snprintf(hi->board, sizeof(hi->board), "%s", SHRIKE_BOARD);
+	if (!uname(&u))
+		snprintf(hi->kernel, sizeof(hi->kernel), "%.*s", (int)sizeof(hi->kernel) - 1, u.release);
+	if (!sysinfo(&si)) {
+		hi->uptime_ms = (uint64_t)si.uptime * 1000;
+		hi->mem_total_kib = (uint64_t)si.totalram * si.mem_unit / 1024;
+		hi->mem_free_kib = (uint64_t)si.freeram * si.mem_unit / 1024;
+	}
+	f = fopen("/proc/cpuinfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!strncmp(line, "processor", 9))
+			hi->cpus++;
+		if (colon && !hi->cpu_model[0] && !strncmp(line, "model name", 10)) {
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(hi->cpu_model, sizeof(hi->cpu_model), "%s", colon + (colon[1] == ' ' ? 2 : 1));
+		}
+	}
+	if (f)
+		fclose(f);
+	hi->kvm_api = (uint32_t)m->kvm_api;
+	hi->kvm_ok = (uint32_t)m->kvm_ok;
+	hi->guests = m->sv->configured ? m->sv->cfg.nguests : 0;
+	send_out(m);
+}
+
+static void guest_list(struct mgmtlink *m, const struct proto_hdr *h)
+{
+	struct supervisor *sv = m->sv;
+	unsigned int n = sv->configured ? sv->norder : 0, i;
+	struct proto_guest_list *l = reply_start(h, 0, sizeof(*l) + n * sizeof(l->guests[0]));
+
+	l->count = n;
+	for (i = 0; i < n; i++)
+		fill_info(&sv->guests[sv->order[i]], &l->guests[i]);
+	send_out(m);
+}
+
+static void guest_get(struct mgmtlink *m, const struct proto_hdr *h, const struct guest *g)
+{
+	const struct config_guest *c = g->cfg;
+	struct proto_guest_detail *d;
+	char section[1024];
+	int n;
+
+	/* The section as shrike.conf would have it; the file's own text is not kept. */
+	n = snprintf(section, sizeof(section),
+		     "[guest %s]\nkernel = %s\n%s%s%svcpus = %u\nmemory = %lluM\nautostart = %s\n", c->name, c->kernel,
+		     c->initrd[0] ? "initrd = " : "", c->initrd, c->initrd[0] ? "\n" : "", c->vcpus,
+		     (unsigned long long)(c->memory >> 20), c->autostart ? "yes" : "no");
+	if (n < 0 || (size_t)n >= sizeof(section))
+		n = 0;
+	d = reply_start(h, 0, sizeof(*d) + (size_t)n);
+	fill_info(g, &d->info);
+	d->config_len = (uint32_t)n;
+	memcpy(d->config, section, (size_t)n);
+	send_out(m);
+}
+
+static void console_read(struct mgmtlink *m, const struct proto_hdr *h, const struct guest *g)
+{
+	size_t max = PROTO_DATA_MAX, n = 0;
+	struct proto_data *d;
+	uint64_t pos = 0, lost = 0;
+
+	if (g->history.buf) {
+		pos = g->history.end > max ? g->history.end - max : 0;
+		if (pos < ring_start(&g->history))
+			pos = ring_start(&g->history);
+	}
+	d = reply_start(h, 0, sizeof(*d) + (g->history.buf ? (size_t)(g->history.end - pos) : 0));
+	if (g->history.buf)
+		n = ring_read(&g->history, &pos, d->data, max, &lost);
+	d->len = (uint32_t)n;
+	d->dropped = pos - n;
+	out.hdr.len = (uint32_t)(sizeof(out.hdr) + sizeof(*d) + n);
+	send_out(m);
+}
+
+static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
+{
+	const void *p = h + 1;
+	struct guest *g = NULL;
+
+	switch (h->type) {
+	case PROTO_GUEST_GET:
+	case PROTO_GUEST_ACTION:
+	case PROTO_CONSOLE_READ:
+		/* Each of these payloads starts with the name; proto_check() saw it NUL-terminated. */
+		g = find(m->sv, ((const struct proto_guest_ref *)p)->name);
+		if (!g) {
+			reply_status(m, h, -ENOENT);
+			return;
+		}
+		break;
+	}
+	switch (h->type) {
+	case PROTO_HOST_INFO:
+		host_info(m, h);
+		return;
+	case PROTO_GUEST_LIST:
+		guest_list(m, h);
+		return;
+	case PROTO_GUEST_GET:
+		guest_get(m, h, g);
+		return;
+	case PROTO_GUEST_ACTION: {
+		const struct proto_guest_action *a = p;
+
+		log_info("mgmt: %s %s", proto_action_name(a->action), g->cfg->name);
+		reply_status(m, h, do_action(m, g, a->action));
+		return;
+	}
+	case PROTO_CONSOLE_READ:
+		console_read(m, h, g);
+		return;
+	case PROTO_HOST_POWER: {
+		const struct proto_host_power *pw = p;
+
+		reply_status(m, h, m->power ? 0 : -EOPNOTSUPP);
+		if (m->power)
+			m->power(m->opaque, pw->action == PROTO_POWER_POWEROFF ? RB_POWER_OFF : RB_AUTOBOOT);
+		return;
+	}
+	case PROTO_UNSUBSCRIBE:
+		return;		/* no subscriptions are taken */
+	default:
+		reply_status(m, h, -EOPNOTSUPP);
+		return;
+	}
+}
+
+void mgmtlink_handle(struct mgmtlink *m)
+{
+	ssize_t n;
+
+	while (m->fd >= 0) {
+		n = recv(m->fd, in.bytes, sizeof(in.bytes), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			/* mgmt is gone or going; mgmtlink_exited() restarts it when it is reaped. */
+			close(m->fd);
+			m->fd = -1;
+			return;
+		}
+		if (proto_check(in.bytes, (size_t)n, 0)) {
+			log_error("mgmt: a malformed message of %zd bytes ignored", n);
+			continue;
+		}
+		handle_one(m, &in.hdr);
+	}
+}

@@ -1,0 +1,41 @@
+#ifndef SHRIKE_INIT_MGMTLINK_H
+#define SHRIKE_INIT_MGMTLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "init/supervisor.h"
+
+/*
+ * PID 1's side of the management port: it starts `shrike mgmt` (the TLS server, vmm/mgmt) when [mgmt] names a
+ * certificate, key and client CA, on one end of a SOCK_SEQPACKET socketpair, and answers its requests
+ * (vmm/mgmt/proto.h) from the supervisor's state. mgmt parses everything that comes from the network; what
+ * arrives here is checked with proto_check() before any field is read.
+ *
+ * Built with CONFIG_SHRIKE_MGMT only; the functions are weak, so they are NULL in a build without it.
+ */
+struct mgmtlink {
+	struct supervisor *sv;
+	int fd;				/* PID 1's end of the socketpair, -1 */
+	pid_t pid;
+	uint64_t started_ms;
+	bool given_up;
+	int kvm_ok, kvm_api;		/* the boot probe's verdict, for host info */
+	void (*power)(void *opaque, int how);	/* a host power request: RB_POWER_OFF or RB_AUTOBOOT */
+	void *opaque;
+};
+
+/* Starts mgmt if the configuration asks for the port. Returns 0 (also when it does not) or -errno (logged). */
+int mgmtlink_start(struct mgmtlink *m) __attribute__((weak));
+
+/* The descriptor to poll for POLLIN, -1 when mgmt does not run. */
+int mgmtlink_fd(const struct mgmtlink *m) __attribute__((weak));
+
+/* Answers the requests waiting on the socket. */
+void mgmtlink_handle(struct mgmtlink *m) __attribute__((weak));
+
+/* A child exited that the supervisor does not know: if it was mgmt, restart it (once it ran a while). */
+void mgmtlink_exited(struct mgmtlink *m, pid_t pid, int wstatus) __attribute__((weak));
+
+#endif
