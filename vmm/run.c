@@ -666,6 +666,7 @@ struct guest {
 
 static int guest_build(struct guest *g, const struct run_opts *o)
 {
+	unsigned int i;
 	int ret;
 
 	ret = vm_create(&g->vm, o->mem);
@@ -689,6 +690,9 @@ static int guest_build(struct guest *g, const struct run_opts *o)
 			    sizeof(g->cmdline));
 	if (ret < 0)
 		return ret;
+	/* Queue kicks and device I/O on the event thread: a vCPU never waits for a disk or a tap. */
+	for (i = 0; i < g->nr_virtio; i++)
+		virtio_mmio_use_eventfds(g->virtio[i], &g->loop);
 	ret = load_guest(&g->vm, o, g->cmdline, g->cpuid, &g->boot);
 	if (ret < 0)
 		return ret;
@@ -774,8 +778,10 @@ static void guest_teardown(struct guest *g)
 		tcsetattr(g->tty_fd, TCSANOW, &g->saved_tty);
 	for (i = 0; i < g->nr_vcpus; i++)
 		vcpu_destroy(&g->vcpus[i]);
-	for (i = 0; i < g->nr_virtio; i++)
+	for (i = 0; i < g->nr_virtio; i++) {
+		virtio_mmio_close_eventfds(g->virtio[i]);
 		g->virtio[i]->ops->destroy(g->virtio[i]);
+	}
 	if (g->cout_made)
 		console_out_destroy(&g->cout);
 	if (g->loop_made)

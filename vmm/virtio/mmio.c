@@ -1,6 +1,11 @@
 #include <errno.h>
+#include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "virtio/mmio.h"
@@ -47,8 +52,14 @@ void virtio_mmio_interrupt(struct virtio_dev *dev, uint32_t why)
 	dev->interrupt_status |= why;
 	/*
 	 * ISA pins are edge-triggered: a pulse per event. The driver reads InterruptStatus and then looks at the
-	 * whole used ring, so an edge that arrives while it is still busy loses nothing.
+	 * whole used ring, so an edge that arrives while it is still busy loses nothing. An irqfd pulses too.
 	 */
+	if (dev->irq_fd >= 0) {
+		uint64_t one = 1;
+
+		if (write(dev->irq_fd, &one, sizeof(one)) == sizeof(one))
+			return;
+	}
 	vm_irq_line(dev->vm, dev->irq, 1);
 	vm_irq_line(dev->vm, dev->irq, 0);
 }
@@ -301,6 +312,7 @@ static void mmio_access(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_dev_ops *ops, uint8_t *config,
 		     unsigned int index)
 {
+	unsigned int q;
 	int ret;
 
 	if (index >= VIRTIO_MMIO_MAX_DEVICES) {
@@ -314,6 +326,10 @@ int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_
 	dev->config = config;
 	dev->config_generation = 0;
 	dev->violation_logged = false;
+	dev->loop = NULL;
+	dev->irq_fd = -1;
+	for (q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		dev->kicks[q].watch.fd = -1;
 	pthread_mutex_init(&dev->lock, NULL);
 	device_reset(dev);
 	ret = iotrap_register(&vm->io, IOTRAP_MMIO, dev->base, VIRTIO_MMIO_SIZE, mmio_access, dev);
@@ -337,4 +353,104 @@ int virtio_mmio_cmdline(const struct virtio_dev *dev, char *cmdline, size_t size
 		return -ENOSPC;
 	}
 	return 0;
+}
+
+/* Event thread: the guest kicked a queue. Same checks as a kick through an MMIO exit. */
+static void kick_ready(struct evloop_watch *w, uint32_t events)
+{
+	struct virtio_kick *k = w->opaque;
+	struct virtio_dev *dev = k->dev;
+	uint64_t n;
+
+	(void)events;
+	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	pthread_mutex_lock(&dev->lock);
+	if (virtio_mmio_queue_live(dev, k->queue))
+		dev->ops->notify(dev, k->queue);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static int kick_assign(struct virtio_dev *dev, unsigned int q, int fd, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = q,
+		.addr = dev->base + REG_QUEUE_NOTIFY,
+		.len = 4,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(dev->vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+int virtio_mmio_use_eventfds(struct virtio_dev *dev, struct evloop *loop)
+{
+	static bool refused_logged;
+	struct kvm_irqfd irqfd = { .gsi = dev->irq };
+	unsigned int q;
+	int fd, ret = 0;
+
+	dev->loop = loop;
+	for (q = 0; q < dev->ops->nr_queues && ret == 0; q++) {
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = kick_assign(dev, q, fd, true);
+		if (ret < 0) {
+			close(fd);
+			break;
+		}
+		dev->kicks[q] = (struct virtio_kick){
+			.watch = { .fd = fd, .fn = kick_ready, .opaque = &dev->kicks[q] }, .dev = dev, .queue = q,
+		};
+		ret = evloop_add(loop, &dev->kicks[q].watch, EPOLLIN);
+		if (ret < 0) {
+			kick_assign(dev, q, fd, false);
+			close(fd);
+			dev->kicks[q].watch.fd = -1;
+		}
+	}
+	fd = eventfd(0, EFD_CLOEXEC);
+	irqfd.fd = (uint32_t)fd;
+	if (fd >= 0 && ioctl(dev->vm->vm_fd, KVM_IRQFD, &irqfd) == 0) {
+		dev->irq_fd = fd;
+	} else {
+		if (ret == 0)
+			ret = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	/* Queues left without an eventfd still work through MMIO exits, just on the vCPU thread. */
+	if (ret < 0 && !refused_logged) {
+		refused_logged = true;
+		log_info("run: %s: KVM refused an ioeventfd or irqfd (%s); its queues stay on the vCPU threads",
+			 dev->ops->name, strerror(-ret));
+	}
+	return 0;
+}
+
+void virtio_mmio_close_eventfds(struct virtio_dev *dev)
+{
+	unsigned int q;
+
+	for (q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		if (dev->kicks[q].watch.fd < 0)
+			continue;
+		evloop_del(dev->loop, &dev->kicks[q].watch);
+		kick_assign(dev, q, dev->kicks[q].watch.fd, false);
+		close(dev->kicks[q].watch.fd);
+		dev->kicks[q].watch.fd = -1;
+	}
+	if (dev->irq_fd >= 0) {
+		struct kvm_irqfd irqfd = {
+			.fd = (uint32_t)dev->irq_fd, .gsi = dev->irq, .flags = KVM_IRQFD_FLAG_DEASSIGN,
+		};
+
+		ioctl(dev->vm->vm_fd, KVM_IRQFD, &irqfd);
+		close(dev->irq_fd);
+		dev->irq_fd = -1;
+	}
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kvm/vm.h"
+#include "lib/evloop.h"
 #include "virtio/queue.h"
 
 /*
@@ -53,6 +54,13 @@ struct virtio_dev_ops {
 	void (*destroy)(struct virtio_dev *dev);
 };
 
+/* A queue's kick as an ioeventfd: the guest's QueueNotify write wakes the event thread, not a VMM exit. */
+struct virtio_kick {
+	struct evloop_watch watch;	/* fd -1: notifications come as MMIO exits */
+	struct virtio_dev *dev;
+	unsigned int queue;
+};
+
 struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	struct vm *vm;
@@ -68,6 +76,9 @@ struct virtio_dev {
 	bool broken;			/* NEEDS_RESET is set: no queue is processed until the driver resets */
 	bool violation_logged;		/* a hostile guest gets one log line per device, not a flood */
 	struct virtq vqs[VIRTIO_MAX_QUEUES];
+	struct virtio_kick kicks[VIRTIO_MAX_QUEUES];
+	struct evloop *loop;		/* where the kicks are watched, NULL without */
+	int irq_fd;			/* KVM irqfd for the pin, -1: KVM_IRQ_LINE */
 };
 
 /* The IOAPIC pin of device n (ISA IRQs the MP table announces and no legacy device uses). */
@@ -76,6 +87,15 @@ extern const unsigned int virtio_mmio_irqs[VIRTIO_MMIO_MAX_DEVICES];
 /* Sets up dev as device number index of vm and registers its MMIO window. Returns 0 or -errno (logged). */
 int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_dev_ops *ops, uint8_t *config,
 		     unsigned int index);
+
+/*
+ * Moves dev's queue processing off the vCPU threads: each queue's QueueNotify becomes an ioeventfd watched on
+ * loop (the handler takes dev->lock and calls ops->notify there), and interrupts go through an irqfd. Where KVM
+ * refuses either, that part stays as it was (an MMIO exit, KVM_IRQ_LINE), logged once. Returns 0.
+ */
+int virtio_mmio_use_eventfds(struct virtio_dev *dev, struct evloop *loop);
+/* Closes what virtio_mmio_use_eventfds() opened; the event thread must be stopped. */
+void virtio_mmio_close_eventfds(struct virtio_dev *dev);
 
 /* Appends " virtio_mmio.device=..." for dev to the NUL-terminated cmdline of size bytes; -ENOSPC if it is full. */
 int virtio_mmio_cmdline(const struct virtio_dev *dev, char *cmdline, size_t size);
