@@ -366,8 +366,16 @@ static void kick_ready(struct evloop_watch *w, uint32_t events)
 	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	pthread_mutex_lock(&dev->lock);
-	if (virtio_mmio_queue_live(dev, k->queue))
+	if (virtio_mmio_queue_live(dev, k->queue)) {
+		virtq_batch_begin(&dev->vqs[k->queue]);
 		dev->ops->notify(dev, k->queue);
+		/* More than a queue's worth waiting: kick ourselves, so the other devices get their turn first. */
+		if (virtq_batch_end(&dev->vqs[k->queue]) && !dev->broken) {
+			n = 1;
+			if (write(w->fd, &n, sizeof(n)) < 0)
+				log_error("run: %s: requeueing a kick: %s", dev->ops->name, strerror(errno));
+		}
+	}
 	pthread_mutex_unlock(&dev->lock);
 }
 

@@ -97,7 +97,7 @@ int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c, char 
 	uint64_t total = 0;
 	int ret;
 
-	if (!q->ready)
+	if (!q->ready || (q->batched && !q->batch_left))
 		return 0;
 	/* Acquire: the ring entry and descriptors the driver wrote before bumping idx are visible after it. */
 	avail_idx = __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE);
@@ -140,12 +140,31 @@ int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c, char 
 		i = d.next;
 	}
 	q->last_avail++;
+	if (q->batched)
+		q->batch_left--;
 	return 1;
 }
 
 void virtq_unpop(struct virtq *q)
 {
 	q->last_avail--;
+	if (q->batched)
+		q->batch_left++;
+}
+
+void virtq_batch_begin(struct virtq *q)
+{
+	q->batched = true;
+	q->batch_left = q->num;
+}
+
+bool virtq_batch_end(struct virtq *q)
+{
+	bool cut_short = q->batched && !q->batch_left;
+
+	q->batched = false;
+	/* A device that left chains on purpose (receive buffers waiting for data) was not cut short. */
+	return cut_short && q->ready && __atomic_load_n(&q->avail[1], __ATOMIC_ACQUIRE) != q->last_avail;
 }
 
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written)

@@ -45,6 +45,9 @@ struct virtq {
 	uint16_t *used;		/* flags, idx, then num struct virtq_used_elem */
 	uint16_t last_avail;	/* the next avail ring entry the device takes */
 	uint16_t used_idx;
+	/* While batched, virtq_pop() hands out at most batch_left more chains (see virtq_batch_begin()). */
+	bool batched;
+	uint16_t batch_left;
 };
 
 /* One guest buffer of a chain, already translated and checked. */
@@ -78,6 +81,14 @@ int virtq_activate(struct virtq *q, const struct vm *vm, char *err, size_t err_s
  * or -EINVAL with why in err when the driver broke the rules (the device must stop using the queue).
  */
 int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c, char *err, size_t err_size);
+
+/*
+ * A fair share for one kick: until virtq_batch_end(), virtq_pop() returns at most a queue's worth of chains, so
+ * a guest that keeps refilling a queue cannot keep the event thread to itself. virtq_batch_end() returns whether
+ * the batch ran out with chains still waiting (the caller then comes back later).
+ */
+void virtq_batch_begin(struct virtq *q);
+bool virtq_batch_end(struct virtq *q);
 
 /* Gives back the chain virtq_pop() just returned, untouched: a receive buffer with no frame to put in it yet. */
 void virtq_unpop(struct virtq *q);
