@@ -22,6 +22,7 @@
 #include "init/mgmtlink.h"
 #include "init/procscan.h"
 #include "init/supervisor.h"
+#include "init/watchdog.h"
 #include "kvm/probe.h"
 #include "lib/log.h"
 
@@ -31,7 +32,7 @@
 /* Zombies listed by the 'zombies' command; more are counted. */
 #define ZOMBIES_SHOWN 16
 
-enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_SUPERVISOR, SLOT_MGMT, SLOT_INPUT };
+enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_SUPERVISOR, SLOT_MGMT, SLOT_WATCHDOG, SLOT_INPUT };
 
 struct init_state {
 	struct pollfd fds[SLOT_INPUT + INPUT_MAX];
@@ -40,6 +41,7 @@ struct init_state {
 	struct kvm_probe_result kvm;
 	int kvm_rc;
 	struct supervisor *sv;
+	struct watchdog watchdog;
 	int shutdown_how;	/* 0, or the reboot(2) command the shutdown under way ends in */
 };
 
@@ -362,7 +364,10 @@ static _Noreturn void serve(struct init_state *s)
 				keep = handle_signals(s, s->fds[i].fd);
 			else if (i == SLOT_CONSOLE)
 				keep = handle_console(s);
-			else if (i == SLOT_SUPERVISOR) {
+			else if (i == SLOT_WATCHDOG) {
+				watchdog_pet(&s->watchdog);
+				keep = true;
+			} else if (i == SLOT_SUPERVISOR) {
 				supervisor_dispatch(s->sv);
 				keep = true;
 			} else
@@ -393,6 +398,7 @@ static _Noreturn void run_pid1(struct init_state *s)
 	s->fds[SLOT_CONSOLE] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 	s->fds[SLOT_SUPERVISOR] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->fds[SLOT_MGMT] = (struct pollfd){ .fd = -1, .events = POLLIN };
+	s->fds[SLOT_WATCHDOG] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->nfds = SLOT_INPUT;
 
 	mount_all();
@@ -401,6 +407,8 @@ static _Noreturn void run_pid1(struct init_state *s)
 	s->kvm_rc = kvm_probe(&s->kvm);
 	kvm_probe_report(s->kvm_rc, &s->kvm);
 	inputs_open(s);
+	if (!watchdog_open(&s->watchdog, "/dev/watchdog"))
+		s->fds[SLOT_WATCHDOG].fd = s->watchdog.timer_fd;
 	s->sv = &supervisor;
 	fd = supervisor_init(s->sv);
 	if (fd < 0)
