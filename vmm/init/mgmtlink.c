@@ -45,10 +45,19 @@ static void exec_mgmt(const struct config_mgmt *c, int fd)
 	char *const argv[] = { "shrike", "mgmt", "--listen", listen, "--cert", cert, "--key", key, "--client-ca", ca,
 			       "--supervisor-fd", fdarg, NULL };
 
+	int null;
+
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
-	if (dup2(fd, MGMT_FD) < 0)
+	/* The console's input is PID 1's command reader; mgmt's output may go to the console. */
+	null = open("/dev/null", O_RDONLY);
+	if (null >= 0 && null != STDIN_FILENO) {
+		dup2(null, STDIN_FILENO);
+		close(null);
+	}
+	/* dup2() onto itself would leave close-on-exec set. */
+	if (fd == MGMT_FD ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, MGMT_FD) < 0)
 		_exit(127);
 	snprintf(listen, sizeof(listen), "%u.%u.%u.%u:%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255,
 		 c->listen_port);
