@@ -113,7 +113,7 @@ static int write_tls(const struct partition *part, const struct config_mgmt *m)
 	return 0;
 }
 
-int bootconf_load(struct config *cfg)
+int bootconf_load(struct config *cfg, char **text, size_t *text_len)
 {
 	struct partition part = { 0 };
 	const struct partition_file *f;
@@ -121,6 +121,9 @@ int bootconf_load(struct config *cfg)
 	struct blockdev dev;
 	char path[64];
 	int fd = -1, ret, i;
+
+	*text = NULL;
+	*text_len = 0;
 
 	ret = find_label(BOOTCONF_CONFIG_LABEL, path, sizeof(path));
 	if (ret < 0) {
@@ -167,6 +170,15 @@ int bootconf_load(struct config *cfg)
 		report_errors(errs);
 	else if (write_tls(&part, &cfg->mgmt) < 0)
 		cfg->mgmt.cert[0] = '\0';	/* the management port stays closed; the guests still run */
+	/* The text as written, for the management API: the parsed struct has no comments or order. */
+	if (!ret) {
+		*text = malloc(f->len + 1);
+		if (*text) {
+			memcpy(*text, f->data, f->len);
+			(*text)[f->len] = '\0';
+			*text_len = f->len;
+		}
+	}
 out:
 	free(errs);
 	partition_release(&part);

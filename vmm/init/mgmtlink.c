@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -302,14 +303,70 @@ static void guest_list(struct mgmtlink *m, const struct proto_hdr *h)
 	send_out(m);
 }
 
+/* The line the section after line starts at, or UINT_MAX: sections are where [host], [mgmt], bridges and guests were. */
+static unsigned int next_section(const struct config *cfg, unsigned int line)
+{
+	unsigned int next = UINT_MAX, i;
+
+	if (cfg->host.line > line && cfg->host.line < next)
+		next = cfg->host.line;
+	if (cfg->mgmt.line > line && cfg->mgmt.line < next)
+		next = cfg->mgmt.line;
+	for (i = 0; i < cfg->nbridges; i++)
+		if (cfg->bridges[i].line > line && cfg->bridges[i].line < next)
+			next = cfg->bridges[i].line;
+	for (i = 0; i < cfg->nguests; i++)
+		if (cfg->guests[i].line > line && cfg->guests[i].line < next)
+			next = cfg->guests[i].line;
+	return next;
+}
+
+/* The guest's section of shrike.conf as written, without the blank lines (and line end) after it. Its length. */
+static size_t section_text(const struct supervisor *sv, const struct config_guest *c, const char **start)
+{
+	const char *p = sv->config_text, *end = sv->config_text + sv->config_len, *nl;
+	unsigned int line = 1, stop = next_section(&sv->cfg, c->line);
+	const char *from = NULL, *to = end;
+
+	for (; p < end; line++) {
+		if (line == c->line)
+			from = p;
+		if (line == stop) {
+			to = p;
+			break;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	if (!from)
+		return 0;
+	while (to > from && (to[-1] == '\n' || to[-1] == '\r' || to[-1] == ' ' || to[-1] == '\t'))
+		to--;
+	*start = from;
+	return (size_t)(to - from);
+}
+
 static void guest_get(struct mgmtlink *m, const struct proto_hdr *h, const struct guest *g)
 {
 	const struct config_guest *c = g->cfg;
 	struct proto_guest_detail *d;
+	const char *text = "";
 	char section[1024];
+	size_t len;
 	int n;
 
-	/* The section as shrike.conf would have it; the file's own text is not kept. */
+	if (m->sv->config_text) {
+		len = section_text(m->sv, c, &text);
+		if (len > PROTO_DATA_MAX - sizeof(*d))
+			len = 0;
+		d = reply_start(h, 0, sizeof(*d) + len);
+		fill_info(g, &d->info);
+		d->config_len = (uint32_t)len;
+		memcpy(d->config, text, len);
+		send_out(m);
+		return;
+	}
+	/* Without the text, the section rebuilt from what was parsed. */
 	n = snprintf(section, sizeof(section),
 		     "[guest %s]\nkernel = %s\n%s%s%svcpus = %u\nmemory = %lluM\nautostart = %s\n", c->name, c->kernel,
 		     c->initrd[0] ? "initrd = " : "", c->initrd, c->initrd[0] ? "\n" : "", c->vcpus,
@@ -380,6 +437,20 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 	case PROTO_CONSOLE_READ:
 		console_read(m, h, g);
 		return;
+	case PROTO_CONFIG_GET: {
+		struct proto_data *d;
+		size_t len = m->sv->config_text ? m->sv->config_len : 0;
+
+		if (!m->sv->config_text || len > PROTO_DATA_MAX) {
+			reply_status(m, h, m->sv->config_text ? -EFBIG : -ENOENT);
+			return;
+		}
+		d = reply_start(h, 0, sizeof(*d) + len);
+		d->len = (uint32_t)len;
+		memcpy(d->data, m->sv->config_text, len);
+		send_out(m);
+		return;
+	}
 	case PROTO_HOST_POWER: {
 		const struct proto_host_power *pw = p;
 

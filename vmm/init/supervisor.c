@@ -589,7 +589,7 @@ void supervisor_boot(struct supervisor *sv)
 		log_error("safe state: the supervisor has no event descriptors; no guests started");
 		return;
 	}
-	if (bootconf_load(&sv->cfg) < 0) {
+	if (bootconf_load(&sv->cfg, &sv->config_text, &sv->config_len) < 0) {
 		memset(&sv->cfg, 0, sizeof(sv->cfg));
 		log_error("safe state: no usable configuration, no guests started; the console still takes commands");
 		return;

@@ -54,6 +54,8 @@ struct guest {
 struct supervisor {
 	struct config cfg;
 	bool configured;		/* false: the safe state, no guests */
+	char *config_text;		/* shrike.conf as written, NULL if not kept */
+	size_t config_len;
 	struct guest guests[CONFIG_MAX_GUESTS];
 	unsigned int order[CONFIG_MAX_GUESTS], norder;
 	int epoll_fd, timer_fd;
