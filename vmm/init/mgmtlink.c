@@ -72,6 +72,11 @@ static void exec_mgmt(const struct config_mgmt *c, int fd)
 	_exit(127);
 }
 
+static void watch_state(void *opaque, const struct guest *g);
+static void watch_output(void *opaque, const struct guest *g, const char *data, size_t len);
+
+static const struct supervisor_watch watch = { .state = watch_state, .output = watch_output };
+
 int mgmtlink_start(struct mgmtlink *m)
 {
 	const struct config_mgmt *c = &m->sv->cfg.mgmt;
@@ -99,6 +104,10 @@ int mgmtlink_start(struct mgmtlink *m)
 		exec_mgmt(c, sv[1]);
 	close(sv[1]);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	/* A new mgmt knows nothing of its predecessor's subscriptions. */
+	memset(m->subs, 0, sizeof(m->subs));
+	m->sv->watch = &watch;
+	m->sv->watch_opaque = m;
 	m->fd = sv[0];
 	m->pid = pid;
 	m->started_ms = now_ms();
@@ -154,6 +163,93 @@ static void send_out(struct mgmtlink *m)
 	}
 	if (send(m->fd, out.bytes, out.hdr.len, MSG_NOSIGNAL) < 0)
 		log_error("mgmt: send: %s", strerror(errno));
+}
+
+/* An unsolicited message for subscription id. Returns 0, or -EAGAIN when mgmt's socket is full. */
+static int send_event(struct mgmtlink *m, uint16_t type, uint32_t id, size_t payload, const void *data)
+{
+	memset(out.bytes, 0, sizeof(out.hdr));
+	out.hdr.type = type;
+	out.hdr.id = id;
+	out.hdr.len = (uint32_t)(sizeof(out.hdr) + payload);
+	memcpy(out.bytes + sizeof(out.hdr), data, payload);
+	if (proto_check(out.bytes, out.hdr.len, 1)) {
+		log_error("mgmt: a malformed event (type %#x) not sent", type);
+		return -EINVAL;
+	}
+	/* Never block PID 1 on a slow client: what does not fit now is counted as dropped. */
+	if (send(m->fd, out.bytes, out.hdr.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+static void watch_state(void *opaque, const struct guest *g)
+{
+	struct mgmtlink *m = opaque;
+	struct proto_state_event e;
+	unsigned int i;
+
+	if (m->fd < 0)
+		return;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.name, sizeof(e.name), "%s", g->cfg->name);
+	e.restarts = g->restarts;
+	switch (g->state) {
+	case GUEST_RUNNING:
+		e.state = PROTO_STATE_RUNNING;
+		break;
+	case GUEST_STOPPING:
+		e.state = PROTO_STATE_STOPPING;
+		break;
+	case GUEST_BACKOFF:
+	case GUEST_FAILED:
+		e.state = PROTO_STATE_CRASHED;
+		break;
+	default:
+		e.state = PROTO_STATE_STOPPED;
+	}
+	for (i = 0; i < MGMTLINK_MAX_SUBS; i++)
+		if (m->subs[i].id && m->subs[i].guest < 0)
+			send_event(m, PROTO_EVT_STATE, m->subs[i].id, sizeof(e), &e);
+}
+
+static void watch_output(void *opaque, const struct guest *g, const char *data, size_t len)
+{
+	static union {
+		struct proto_data d;
+		unsigned char bytes[PROTO_MSG_MAX];
+	} ev;
+	struct mgmtlink *m = opaque;
+	unsigned int i;
+
+	if (m->fd < 0 || len > PROTO_DATA_MAX)
+		return;
+	for (i = 0; i < MGMTLINK_MAX_SUBS; i++) {
+		struct mgmtlink_sub *s = &m->subs[i];
+
+		if (!s->id || s->guest != (int)g->index)
+			continue;
+		memset(&ev.d, 0, sizeof(ev.d));
+		ev.d.len = (uint32_t)len;
+		ev.d.dropped = s->dropped;
+		memcpy(ev.d.data, data, len);
+		if (send_event(m, PROTO_EVT_CONSOLE, s->id, sizeof(ev.d) + len, &ev) < 0)
+			s->dropped += len;
+		else
+			s->dropped = 0;
+	}
+}
+
+static struct mgmtlink_sub *sub_add(struct mgmtlink *m, uint32_t id, int guest)
+{
+	unsigned int i;
+
+	for (i = 0; i < MGMTLINK_MAX_SUBS; i++)
+		if (!m->subs[i].id) {
+			m->subs[i] = (struct mgmtlink_sub){ .id = id, .guest = guest };
+			return &m->subs[i];
+		}
+	return NULL;
 }
 
 static void reply_status(struct mgmtlink *m, const struct proto_hdr *h, int32_t status)
@@ -409,6 +505,7 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 	case PROTO_GUEST_GET:
 	case PROTO_GUEST_ACTION:
 	case PROTO_CONSOLE_READ:
+	case PROTO_CONSOLE_FOLLOW:
 		/* Each of these payloads starts with the name; proto_check() saw it NUL-terminated. */
 		g = find(m->sv, ((const struct proto_guest_ref *)p)->name);
 		if (!g) {
@@ -459,8 +556,25 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 			m->power(m->opaque, pw->action == PROTO_POWER_POWEROFF ? RB_POWER_OFF : RB_AUTOBOOT);
 		return;
 	}
-	case PROTO_UNSUBSCRIBE:
-		return;		/* no subscriptions are taken */
+	case PROTO_CONSOLE_FOLLOW:
+		/* id 0 marks a free slot: a request with it cannot be a subscription. */
+		if (!h->id || !sub_add(m, h->id, (int)g->index)) {
+			reply_status(m, h, -EBUSY);
+			return;
+		}
+		console_read(m, h, g);
+		return;
+	case PROTO_EVENTS:
+		reply_status(m, h, h->id && sub_add(m, h->id, -1) ? 0 : -EBUSY);
+		return;
+	case PROTO_UNSUBSCRIBE: {
+		unsigned int i;
+
+		for (i = 0; i < MGMTLINK_MAX_SUBS; i++)
+			if (m->subs[i].id == h->id)
+				m->subs[i].id = 0;
+		return;
+	}
 	default:
 		reply_status(m, h, -EOPNOTSUPP);
 		return;

@@ -15,12 +15,22 @@
  *
  * Built with CONFIG_SHRIKE_MGMT only; the functions are weak, so they are NULL in a build without it.
  */
+/* Console follows and event streams mgmt holds open at once (each an HTTP client). */
+#define MGMTLINK_MAX_SUBS	64
+
+struct mgmtlink_sub {
+	uint32_t id;			/* mgmt's request id; 0: a free slot (mgmt's ids start at 1) */
+	int guest;			/* a guest's index for a console follow, -1 for events */
+	uint64_t dropped;		/* console bytes not sent since the last event: mgmt's socket was full */
+};
+
 struct mgmtlink {
 	struct supervisor *sv;
 	int fd;				/* PID 1's end of the socketpair, -1 */
 	pid_t pid;
 	uint64_t started_ms;
 	bool given_up;
+	struct mgmtlink_sub subs[MGMTLINK_MAX_SUBS];
 	int kvm_ok, kvm_api;		/* the boot probe's verdict, for host info */
 	void (*power)(void *opaque, int how);	/* a host power request: RB_POWER_OFF or RB_AUTOBOOT */
 	void *opaque;

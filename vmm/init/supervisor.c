@@ -97,6 +97,13 @@ static const char *exit_text(enum restart_exit kind, int code, char *buf, size_t
 	}
 }
 
+static void set_state(struct supervisor *sv, struct guest *g, enum guest_state state)
+{
+	g->state = state;
+	if (sv->watch && sv->watch->state)
+		sv->watch->state(sv->watch_opaque, g);
+}
+
 static struct guest *guest_find(struct supervisor *sv, const char *name)
 {
 	unsigned int i;
@@ -315,12 +322,12 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 		log_error("guest %s: epoll_ctl: %s; its output is lost", g->cfg->name, strerror(errno));
 	g->out_fd = fds[0];
 	g->pid = pid;
-	g->state = GUEST_RUNNING;
 	g->stop_requested = false;
 	g->killed = false;
 	g->started_ms = now_ms();
 	if (g->starts++)
 		g->restarts++;
+	set_state(sv, g, GUEST_RUNNING);
 	log_info("guest %s: started (pid %d)", g->cfg->name, (int)pid);
 	return 0;
 fail:
@@ -368,6 +375,8 @@ static void output_put(struct supervisor *sv, struct guest *g, const char *data,
 	size_t i;
 
 	ring_write(&g->history, data, len);
+	if (sv->watch && sv->watch->output)
+		sv->watch->output(sv->watch_opaque, g, data, len);
 	for (i = 0; i < len; i++) {
 		g->line[g->line_len++] = data[i];
 		if (data[i] == '\n' || g->line_len == sizeof(g->line))
@@ -419,12 +428,12 @@ static void output_read(struct supervisor *sv, struct guest *g, bool drain)
 	}
 }
 
-static void request_stop(struct guest *g, uint64_t now)
+static void request_stop(struct supervisor *sv, struct guest *g, uint64_t now)
 {
 	char d[32];
 
 	g->stop_requested = true;
-	g->state = GUEST_STOPPING;
+	set_state(sv, g, GUEST_STOPPING);
 	g->kill_ms = now + (uint64_t)g->cfg->shutdown_timeout * 1000;
 	g->next_ms = now + PRESS_AGAIN_MS;
 	log_info("guest %s: shutdown requested (killed after %s)", g->cfg->name,
@@ -458,7 +467,7 @@ static void shutdown_step(struct supervisor *sv, uint64_t now)
 		struct guest *g = &sv->guests[sv->order[i]];
 
 		if (g->state == GUEST_RUNNING && !has_live_dependent(sv, g))
-			request_stop(g, now);
+			request_stop(sv, g, now);
 	}
 }
 
@@ -524,14 +533,14 @@ static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus)
 
 	if (g->stop_requested || sv->shutting_down) {
 		g->stop_requested = false;
-		g->state = GUEST_STOPPED;
+		set_state(sv, g, GUEST_STOPPED);
 		log_info("guest %s: stopped (%s%s)", c->name, what, g->killed ? " after the shutdown timeout" : "");
 		return;
 	}
 	restart_decide(c, &g->failures, g->last_exit, now, &d);
 	switch (d.action) {
 	case RESTART_NONE:
-		g->state = GUEST_STOPPED;
+		set_state(sv, g, GUEST_STOPPED);
 		log_info("guest %s: %s; restart = %s leaves it stopped", c->name, what,
 			 c->restart == CONFIG_RESTART_NO ? "no" : "on-failure");
 		break;
@@ -540,14 +549,14 @@ static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus)
 		guest_start(sv, g);
 		break;
 	case RESTART_LATER:
-		g->state = GUEST_BACKOFF;
+		set_state(sv, g, GUEST_BACKOFF);
 		g->next_ms = now + d.delay_ms;
 		log_info("guest %s: %s; restarting in %s (failure %u of %u within %s)", c->name, what,
 			 duration(d.delay_ms, t1, sizeof(t1)), d.failures, c->restart_limit_count,
 			 duration((uint64_t)c->restart_limit_seconds * 1000, t2, sizeof(t2)));
 		break;
 	case RESTART_GIVE_UP:
-		g->state = GUEST_FAILED;
+		set_state(sv, g, GUEST_FAILED);
 		log_info("guest %s: %s", c->name, what);
 		log_error("guest %s: gave up after %u failures in %s (restart-limit %u/%s); 'start %s' tries again",
 			  c->name, d.failures, duration(d.span_ms, t1, sizeof(t1)), c->restart_limit_count,
@@ -679,7 +688,7 @@ void supervisor_shutdown(struct supervisor *sv)
 		struct guest *g = &sv->guests[i];
 
 		if (g->state == GUEST_BACKOFF)
-			g->state = GUEST_STOPPED;
+			set_state(sv, g, GUEST_STOPPED);
 		if (guest_alive(g))
 			running++;
 	}
@@ -736,7 +745,7 @@ int supervisor_stop(struct supervisor *sv, const char *name)
 	if (!g)
 		return -ENOENT;
 	if (g->state == GUEST_BACKOFF || g->state == GUEST_FAILED) {
-		g->state = GUEST_STOPPED;
+		set_state(sv, g, GUEST_STOPPED);
 		log_info("guest %s: stopped (no restart)", name);
 		after_event(sv);
 		return 0;
@@ -745,7 +754,7 @@ int supervisor_stop(struct supervisor *sv, const char *name)
 		log_error("guest %s: not running (%s)", name, supervisor_state_name(g->state));
 		return -ESRCH;
 	}
-	request_stop(g, now_ms());
+	request_stop(sv, g, now_ms());
 	after_event(sv);
 	return 0;
 }
@@ -779,7 +788,7 @@ int supervisor_destroy(struct supervisor *sv, const char *name)
 		return -ESRCH;
 	}
 	g->stop_requested = true;
-	g->state = GUEST_STOPPING;
+	set_state(sv, g, GUEST_STOPPING);
 	/* No further presses or deadlines: it is being killed already. */
 	g->next_ms = g->kill_ms = UINT64_MAX;
 	log_info("guest %s: destroying it (SIGKILL to pid %d)", name, (int)g->pid);

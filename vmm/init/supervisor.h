@@ -51,6 +51,11 @@ struct guest {
 	struct restart_history failures;
 };
 
+struct supervisor_watch {
+	void (*state)(void *opaque, const struct guest *g);
+	void (*output)(void *opaque, const struct guest *g, const char *data, size_t len);
+};
+
 struct supervisor {
 	struct config cfg;
 	bool configured;		/* false: the safe state, no guests */
@@ -61,6 +66,9 @@ struct supervisor {
 	int epoll_fd, timer_fd;
 	bool shutting_down;
 	struct guest *open_line;	/* whose line on the console has no end yet */
+	/* Told about guests' state changes and output (the management port's subscriptions); may be NULL. */
+	const struct supervisor_watch *watch;
+	void *watch_opaque;
 	/* Told about children that are no guest's VMM (the management server); NULL: just reaped. */
 	void (*other_exited)(void *opaque, pid_t pid, int wstatus);
 	void *other_opaque;
