@@ -506,6 +506,7 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 	case PROTO_GUEST_ACTION:
 	case PROTO_CONSOLE_READ:
 	case PROTO_CONSOLE_FOLLOW:
+	case PROTO_CONSOLE_INPUT:
 		/* Each of these payloads starts with the name; proto_check() saw it NUL-terminated. */
 		g = find(m->sv, ((const struct proto_guest_ref *)p)->name);
 		if (!g) {
@@ -564,6 +565,12 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 		}
 		console_read(m, h, g);
 		return;
+	case PROTO_CONSOLE_INPUT: {
+		const struct proto_console_input *ci = p;
+
+		reply_status(m, h, supervisor_input(g, ci->data, ci->len));
+		return;
+	}
 	case PROTO_EVENTS:
 		reply_status(m, h, h->id && sub_add(m, h->id, -1) ? 0 : -EBUSY);
 		return;

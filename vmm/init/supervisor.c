@@ -244,10 +244,9 @@ static int build_args(const struct guest *g, struct run_args *a)
 }
 
 /* The child's side of a start: never returns. */
-static _Noreturn void exec_vmm(const struct guest *g, const struct run_args *a, int out)
+static _Noreturn void exec_vmm(const struct guest *g, const struct run_args *a, int in, int out)
 {
 	sigset_t keep;
-	int null;
 
 	/*
 	 * The VMM blocks these itself and reads them from a signalfd; blocked across exec, one sent before it gets
@@ -261,11 +260,10 @@ static _Noreturn void exec_vmm(const struct guest *g, const struct run_args *a, 
 	sigprocmask(SIG_SETMASK, &keep, NULL);
 	/* Its own session: keys typed on the appliance console must not signal it. */
 	setsid();
-	null = open("/dev/null", O_RDONLY);
-	if (null >= 0 && null != STDIN_FILENO) {
-		dup2(null, STDIN_FILENO);
-		close(null);
-	}
+	/* A pipe, not the appliance console: PID 1 reads that one, and writes what operators type for the guest. */
+	dup2(in, STDIN_FILENO);
+	if (in > STDERR_FILENO)
+		close(in);
 	dup2(out, STDOUT_FILENO);
 	dup2(out, STDERR_FILENO);
 	if (out > STDERR_FILENO)
@@ -285,7 +283,7 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	static struct run_args args;	/* 12 KiB: not on the PID 1's stack */
-	int fds[2], ret;
+	int fds[2], in[2], ret;
 	pid_t pid;
 
 	if (!g->history.buf) {
@@ -303,6 +301,13 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 		log_error("guest %s: pipe: %s", g->cfg->name, strerror(-ret));
 		goto fail;
 	}
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		ret = -errno;
+		log_error("guest %s: pipe: %s", g->cfg->name, strerror(-ret));
+		close(fds[0]);
+		close(fds[1]);
+		goto fail;
+	}
 	/* stdout is line-buffered: what is in it must not be written twice, once by the child. */
 	fflush(stdout);
 	pid = fork();
@@ -311,11 +316,16 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 		log_error("guest %s: fork: %s", g->cfg->name, strerror(-ret));
 		close(fds[0]);
 		close(fds[1]);
+		close(in[0]);
+		close(in[1]);
 		goto fail;
 	}
 	if (!pid)
-		exec_vmm(g, &args, fds[1]);
+		exec_vmm(g, &args, in[0], fds[1]);
 	close(fds[1]);
+	close(in[0]);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	g->in_fd = in[1];
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	ev.data.u64 = g->index + 1;
 	if (epoll_ctl(sv->epoll_fd, EPOLL_CTL_ADD, fds[0], &ev) < 0)
@@ -526,6 +536,10 @@ static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus)
 	uint64_t now = now_ms();
 
 	g->pid = 0;
+	if (g->in_fd >= 0) {
+		close(g->in_fd);
+		g->in_fd = -1;
+	}
 	g->has_exited = true;
 	g->last_exit = restart_classify(wstatus, &g->last_code);
 	g->exits[g->last_exit]++;
@@ -572,7 +586,7 @@ int supervisor_init(struct supervisor *sv)
 
 	memset(sv, 0, sizeof(*sv));
 	for (i = 0; i < CONFIG_MAX_GUESTS; i++)
-		sv->guests[i].out_fd = -1;
+		sv->guests[i].out_fd = sv->guests[i].in_fd = -1;
 	sv->timer_fd = -1;
 	sv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (sv->epoll_fd < 0)
@@ -774,6 +788,18 @@ int supervisor_kill(struct supervisor *sv, const char *name)
 		log_error("guest %s: kill %d: %s", name, (int)g->pid, strerror(errno));
 		return -errno;
 	}
+	return 0;
+}
+
+int supervisor_input(struct guest *g, const void *data, size_t len)
+{
+	ssize_t n;
+
+	if (g->in_fd < 0)
+		return -EINVAL;
+	n = write(g->in_fd, data, len);
+	if (n < 0)
+		return errno == EAGAIN ? -EBUSY : -EINVAL;
 	return 0;
 }
 

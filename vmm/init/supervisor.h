@@ -35,6 +35,7 @@ struct guest {
 	enum guest_state state;
 	pid_t pid;			/* 0 when no VMM runs */
 	int out_fd;			/* read end of the VMM's stdout and stderr, -1 */
+	int in_fd;			/* write end of the VMM's stdin: the guest's console input, -1 */
 	char line[SUPERVISOR_LINE_MAX];	/* output not on the console yet: a line without its end */
 	size_t line_len;
 	uint64_t line_ms;		/* when line[] got its first byte; shown at line_ms + SUPERVISOR_HOLD_MS */
@@ -104,6 +105,8 @@ int supervisor_stop(struct supervisor *sv, const char *name);
 int supervisor_kill(struct supervisor *sv, const char *name);
 /* SIGKILL, and it stays stopped (virsh destroy). */
 int supervisor_destroy(struct supervisor *sv, const char *name);
+/* Types len bytes into the guest's console. Returns 0, -EINVAL if it does not run, -EBUSY if its input is full. */
+int supervisor_input(struct guest *g, const void *data, size_t len);
 void supervisor_list(const struct supervisor *sv);
 int supervisor_show(struct supervisor *sv, const char *name);
 
