@@ -342,6 +342,8 @@ static int32_t do_action(struct mgmtlink *m, struct guest *g, uint32_t action)
 		return !g->pid ? -EALREADY : g->state == GUEST_STOPPING ? 0 : supervisor_stop(m->sv, name);
 	case PROTO_ACTION_DESTROY:
 		return !g->pid ? -EALREADY : supervisor_destroy(m->sv, name);
+	case PROTO_ACTION_REBOOT:
+		return g->state != GUEST_RUNNING ? -EINVAL : supervisor_reboot(m->sv, name);
 	case PROTO_ACTION_PAUSE:
 		return control(g, "pause");
 	case PROTO_ACTION_RESUME:
@@ -504,6 +506,7 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 	switch (h->type) {
 	case PROTO_GUEST_GET:
 	case PROTO_GUEST_ACTION:
+	case PROTO_GUEST_BALLOON:
 	case PROTO_CONSOLE_READ:
 	case PROTO_CONSOLE_FOLLOW:
 	case PROTO_CONSOLE_INPUT:
@@ -565,6 +568,18 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 		}
 		console_read(m, h, g);
 		return;
+	case PROTO_GUEST_BALLOON: {
+		const struct proto_guest_balloon *b = p;
+		char cmd[48];
+
+		if (!b->target_mib || b->target_mib > g->cfg->memory >> 20) {
+			reply_status(m, h, -EINVAL);
+			return;
+		}
+		snprintf(cmd, sizeof(cmd), "balloon %lluM", (unsigned long long)b->target_mib);
+		reply_status(m, h, control(g, cmd));
+		return;
+	}
 	case PROTO_CONSOLE_INPUT: {
 		const struct proto_console_input *ci = p;
 

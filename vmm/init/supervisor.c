@@ -549,6 +549,12 @@ static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus)
 		g->stop_requested = false;
 		set_state(sv, g, GUEST_STOPPED);
 		log_info("guest %s: stopped (%s%s)", c->name, what, g->killed ? " after the shutdown timeout" : "");
+		if (g->start_after_stop && !sv->shutting_down) {
+			g->start_after_stop = false;
+			log_info("guest %s: starting again (reboot requested)", c->name);
+			guest_start(sv, g);
+		}
+		g->start_after_stop = false;
 		return;
 	}
 	restart_decide(c, &g->failures, g->last_exit, now, &d);
@@ -771,6 +777,23 @@ int supervisor_stop(struct supervisor *sv, const char *name)
 	request_stop(sv, g, now_ms());
 	after_event(sv);
 	return 0;
+}
+
+int supervisor_reboot(struct supervisor *sv, const char *name)
+{
+	struct guest *g = named(sv, name);
+	int ret;
+
+	if (!g)
+		return -ENOENT;
+	if (g->state != GUEST_RUNNING) {
+		log_error("guest %s: not running (%s)", name, supervisor_state_name(g->state));
+		return -EINVAL;
+	}
+	ret = supervisor_stop(sv, name);
+	if (!ret)
+		g->start_after_stop = true;
+	return ret;
 }
 
 int supervisor_kill(struct supervisor *sv, const char *name)

@@ -42,6 +42,7 @@ struct guest {
 	bool continued;			/* part of the line is on the console: the rest needs no prefix */
 	struct ring history;
 	bool stop_requested;		/* the exit under way was asked for: do not restart */
+	bool start_after_stop;		/* ... except that a reboot was asked for: start it again */
 	bool killed;			/* SIGKILL sent after the shutdown timeout */
 	uint64_t started_ms, next_ms, kill_ms;
 	unsigned int starts, restarts;
@@ -102,6 +103,8 @@ bool supervisor_idle(const struct supervisor *sv);
 /* Console commands. Each says what it did or why not on the console; return 0 or -errno. */
 int supervisor_start(struct supervisor *sv, const char *name);
 int supervisor_stop(struct supervisor *sv, const char *name);
+/* A shutdown request, then a start once it is down (virsh reboot). */
+int supervisor_reboot(struct supervisor *sv, const char *name);
 int supervisor_kill(struct supervisor *sv, const char *name);
 /* SIGKILL, and it stays stopped (virsh destroy). */
 int supervisor_destroy(struct supervisor *sv, const char *name);
