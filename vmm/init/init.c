@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "init/bootconf.h"
@@ -48,6 +49,18 @@ struct init_state {
 /* Static: the configuration it holds is far too big for the stack. */
 static struct supervisor supervisor;
 static struct mgmtlink mgmt = { .fd = -1 };
+static pid_t dhcp_pid;
+static time_t dhcp_started;
+/* udhcpc runs until it fails; one that fails this soon after its start would only fail again. */
+#define DHCP_MIN_RUN_S 10
+
+static time_t uptime_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static const struct {
 	const char *source;
@@ -193,9 +206,29 @@ static void mgmt_power(void *opaque, int how)
 	shutdown_begin(opaque, how);
 }
 
-static void mgmt_exited(void *opaque, pid_t pid, int wstatus)
+/* Children that are no guest: mgmt, and udhcpc, which keeps the lease and is restarted when it ends. */
+static void other_exited(void *opaque, pid_t pid, int wstatus)
 {
-	mgmtlink_exited(opaque, pid, wstatus);
+	struct init_state *s = opaque;
+
+	if (mgmtlink_exited)
+		mgmtlink_exited(&mgmt, pid, wstatus);
+	if (!dhcp_pid || pid != dhcp_pid)
+		return;
+	dhcp_pid = 0;
+	if (s->shutdown_how)
+		return;
+	if (uptime_s() - dhcp_started < DHCP_MIN_RUN_S) {
+		log_error("host network: udhcpc exited (status %d) within %d s of its start; not restarted",
+			  WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1, DHCP_MIN_RUN_S);
+		return;
+	}
+	log_error("host network: udhcpc exited (status %d); starting it again",
+		  WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+	dhcp_pid = hostnet_dhcp_start(&s->sv->cfg.host);
+	dhcp_started = uptime_s();
+	if (dhcp_pid < 0)
+		dhcp_pid = 0;
 }
 
 static void shutdown_finish(struct init_state *s)
@@ -416,16 +449,17 @@ static _Noreturn void run_pid1(struct init_state *s)
 	else
 		s->fds[SLOT_SUPERVISOR].fd = supervisor_fd(s->sv);
 	supervisor_boot(s->sv);
+	s->sv->other_exited = other_exited;
+	s->sv->other_opaque = s;
 	if (s->sv->configured)
-		hostnet_up(&s->sv->cfg.host);
+		hostnet_up(&s->sv->cfg.host, &dhcp_pid);
+	dhcp_started = uptime_s();
 	if (mgmtlink_start) {
 		mgmt.sv = s->sv;
 		mgmt.kvm_ok = !s->kvm_rc;
 		mgmt.kvm_api = s->kvm.api_version;
 		mgmt.power = mgmt_power;
 		mgmt.opaque = s;
-		s->sv->other_exited = mgmt_exited;
-		s->sv->other_opaque = &mgmt;
 		mgmtlink_start(&mgmt);
 	}
 	log_info("ready; type 'help', 'guests', 'poweroff' or 'reboot' on the console");
