@@ -401,7 +401,7 @@ static void guest_list(struct mgmtlink *m, const struct proto_hdr *h)
 	send_out(m);
 }
 
-/* The line the section after line starts at, or UINT_MAX: sections are where [host], [mgmt], bridges and guests were. */
+/* Where the section after line starts, or UINT_MAX: sections begin at [host], [mgmt], bridges and guests. */
 static unsigned int next_section(const struct config *cfg, unsigned int line)
 {
 	unsigned int next = UINT_MAX, i;
