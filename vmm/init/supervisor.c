@@ -494,8 +494,8 @@ static void on_timer(struct supervisor *sv)
 
 		if (g->line_len && g->line_ms + SUPERVISOR_HOLD_MS <= now) {
 			/*
-			 * A prompt, most likely: nobody types into a guest through this console, so end the line
-			 * rather than leave it open for whatever the next writer to the console is.
+			 * A prompt, most likely: end the line rather than leave it open for whatever the next writer to
+			 * the console is (the answer to what is typed at it comes with a prefix of its own).
 			 */
 			output_emit(sv, g, false);
 			supervisor_console_break(sv);
