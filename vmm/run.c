@@ -15,6 +15,7 @@
 
 #include "console.h"
 #include "control.h"
+#include "hw/absent.h"
 #include "hw/acpi_pm.h"
 #include "hw/boot_timer.h"
 #include "hw/i8042.h"
@@ -713,6 +714,8 @@ static int guest_build(struct guest *g, const struct run_opts *o)
 		g->cin_made = true;
 	}
 	ret = i8042_create(&g->vm);
+	if (ret == 0)
+		ret = absent_create(&g->vm);
 	if (ret == 0)
 		ret = rtc_create(&g->rtc, &g->vm);
 	if (ret == 0)
