@@ -410,18 +410,26 @@ void vcpu_stop(struct vcpu *vcpu)
 void vcpus_pause(struct vcpu *vcpus, unsigned int n)
 {
 	struct vm *vm = vcpus[0].vm;
-	unsigned int i;
+	unsigned int i, running = 0;
 
 	pthread_mutex_lock(&vm->pause_lock);
+	/*
+	 * Only threads that exist can be kicked and waited for; one started later sees paused before its first
+	 * KVM_RUN and parks by itself.
+	 */
+	for (i = 0; i < n; i++)
+		running += vcpus[i].started;
 	if (!atomic_load(&vm->paused)) {
 		atomic_store(&vm->paused, true);
 		/* immediate_exit covers a thread just about to enter KVM_RUN, which the signal would miss. */
 		for (i = 0; i < n; i++) {
+			if (!vcpus[i].started)
+				continue;
 			vcpus[i].run->immediate_exit = 1;
 			pthread_kill(vcpus[i].thread, VCPU_KICK_SIGNAL);
 		}
 	}
-	while (vm->parked < n && atomic_load(&vm->exit_reason) == VM_RUNNING)
+	while (vm->parked < running && atomic_load(&vm->exit_reason) == VM_RUNNING)
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	pthread_mutex_unlock(&vm->pause_lock);
 }

@@ -14,7 +14,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
-	bool started;
+	_Atomic bool started;	/* set by the main thread, read by pause on the event thread */
 };
 
 /* Creates vCPU `id` of nr_vcpus with its CPUID, MSRs and LAPIC set up. Returns 0 or -errno (logged). */
