@@ -35,31 +35,6 @@ static void outb(uint8_t v)
 	iotrap_dispatch(&vm.io, IOTRAP_PIO, BOOT_TIMER_PORT, &v, 1, true);
 }
 
-/* Runs fn with stderr going to log_text; returns how many lines it wrote. */
-static int capture(void (*fn)(void))
-{
-	char path[] = "/tmp/shrike-boot-timer-test-XXXXXX";
-	int fd = mkstemp(path), saved = dup(STDERR_FILENO), lines = 0;
-	ssize_t n, i;
-
-	if (fd < 0 || saved < 0)
-		return -1;
-	unlink(path);
-	fflush(stderr);
-	dup2(fd, STDERR_FILENO);
-	fn();
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, log_text, sizeof(log_text) - 1);
-	log_text[n > 0 ? n : 0] = '\0';
-	for (i = 0; i < n; i++)
-		lines += log_text[i] == '\n';
-	close(fd);
-	return lines;
-}
-
 static void not_markers(void)
 {
 	uint8_t w[2] = { 123, 123 };
@@ -89,11 +64,11 @@ static const char *test_ignored(void)
 	CHECK_INT(boot_timer_first_ns(&bt), 0);
 	CHECK(iotrap_dispatch(&vm.io, IOTRAP_PIO, BOOT_TIMER_PORT, &v, 1, false));
 	CHECK_INT(v, 0xff);
-	capture(not_markers);
+	check_stderr(not_markers, log_text, sizeof(log_text));
 	CHECK(!strstr(log_text, "boot-timer"));
 	CHECK_INT(boot_timer_first_ns(&bt), 0);
 	/* the port is taken once, and the refusal says so */
-	CHECK_INT(capture(second_timer), 1);
+	CHECK_INT(check_stderr(second_timer, log_text, sizeof(log_text)), 1);
 	CHECK_INT(second_ret, -EEXIST);
 	CHECK(strstr(log_text, "boot-timer: port 0x3f0: File exists"));
 	return NULL;
@@ -110,7 +85,7 @@ static const char *test_marker(void)
 	double ms;
 
 	CHECK_INT(fresh(start), 0);
-	CHECK_INT(capture(one_marker), 1);
+	CHECK_INT(check_stderr(one_marker, log_text, sizeof(log_text)), 1);
 	upper = now_ns() - start;
 	first = boot_timer_first_ns(&bt);
 	CHECK(first >= 25000000 && first <= upper);
@@ -122,7 +97,7 @@ static const char *test_marker(void)
 	CHECK(strchr(log_text, '.') && strchr(log_text, '.')[4] == ' ');
 	/* a later marker logs its own, larger figure and leaves the first alone */
 	usleep(2000);
-	CHECK_INT(capture(one_marker), 1);
+	CHECK_INT(check_stderr(one_marker, log_text, sizeof(log_text)), 1);
 	CHECK_INT(boot_timer_first_ns(&bt), first);
 	CHECK(sscanf(log_text + 39, "%lf ms", &ms) == 1);
 	CHECK(ms * 1e6 > (double)first);
@@ -140,7 +115,7 @@ static void flood(void)
 static const char *test_flood(void)
 {
 	CHECK_INT(fresh(now_ns()), 0);
-	CHECK_INT(capture(flood), BOOT_TIMER_MAX_LOGGED + 1);
+	CHECK_INT(check_stderr(flood, log_text, sizeof(log_text)), BOOT_TIMER_MAX_LOGGED + 1);
 	CHECK(strstr(log_text, "not logging the rest"));
 	CHECK(boot_timer_first_ns(&bt) > 0);
 	return NULL;
@@ -150,7 +125,7 @@ static const char *test_flood(void)
 static const char *test_start_in_future(void)
 {
 	CHECK_INT(fresh(now_ns() + 60000000000ULL), 0);
-	CHECK_INT(capture(one_marker), 1);
+	CHECK_INT(check_stderr(one_marker, log_text, sizeof(log_text)), 1);
 	CHECK(boot_timer_first_ns(&bt) > 0);
 	CHECK(strstr(log_text, "after 0.000 ms"));
 	return NULL;

@@ -1,5 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -43,4 +45,34 @@ int check_main(const struct check_case *cases, size_t n)
 		fflush(stdout);
 	}
 	return status;
+}
+
+int check_stderr(void (*fn)(void), char *text, size_t size)
+{
+	char path[] = "/tmp/shrike-unit-stderr-XXXXXX", buf[4096];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO), lines = 0;
+	size_t kept = 0;
+	ssize_t n, i;
+
+	if (fd < 0 || saved < 0)
+		return -1;
+	unlink(path);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			lines += buf[i] == '\n';
+			if (text && kept + 1 < size)
+				text[kept++] = buf[i];
+		}
+	}
+	if (text && size)
+		text[kept] = '\0';
+	close(fd);
+	return lines;
 }

@@ -15,6 +15,12 @@ struct check_case {
 
 const char *check_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * Runs fn with stderr going to a scratch file and returns the number of lines it wrote there (-1 if the file
+ * could not be made). With text, the first size - 1 bytes are copied there, NUL-terminated.
+ */
+int check_stderr(void (*fn)(void), char *text, size_t size);
+
 /* Runs every case and returns the exit status: 0 if all passed, 1 otherwise. */
 int check_main(const struct check_case *cases, size_t n);
 

@@ -158,30 +158,6 @@ static struct virtio_balloon_info info(void)
 	return i;
 }
 
-/* Runs fn with stderr going to a file; returns how many lines it wrote there. */
-static int stderr_lines(void (*fn)(void))
-{
-	char path[] = "/tmp/shrike-balloon-test-XXXXXX", buf[4096];
-	int fd = mkstemp(path), saved = dup(STDERR_FILENO), lines = 0;
-	ssize_t n, i;
-
-	if (fd < 0 || saved < 0)
-		return -1;
-	unlink(path);
-	fflush(stderr);
-	dup2(fd, STDERR_FILENO);
-	fn();
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++)
-			lines += buf[i] == '\n';
-	close(fd);
-	return lines;
-}
-
 static const char *test_identity(void)
 {
 	CHECK_INT(fresh(false), 0);
@@ -271,7 +247,7 @@ static const char *test_bad_pfns(void)
 			memset(ram + 8 * PAGE, 0xaa, 4 * PAGE);
 			bad_pfn = bad[i];
 			bad_queue = q;
-			CHECK_INT(stderr_lines(send_bad), 1);
+			CHECK_INT(check_stderr(send_bad, NULL, 0), 1);
 			CHECK(needs_reset());
 			CHECK_INT(used_idx(q), 0);
 			/* nothing after the bad entry is released, and a broken device takes no more */
@@ -311,12 +287,12 @@ static void send_writable(void)
 static const char *test_malformed_arrays(void)
 {
 	CHECK_INT(fresh(true), 0);
-	CHECK_INT(stderr_lines(send_odd), 1);
+	CHECK_INT(check_stderr(send_odd, NULL, 0), 1);
 	CHECK(needs_reset());
 	CHECK_INT(used_idx(INFLATE), 0);
 	CHECK_INT(fresh(true), 0);
 	memset(ram + 8 * PAGE, 0xaa, PAGE);
-	CHECK_INT(stderr_lines(send_writable), 1);
+	CHECK_INT(check_stderr(send_writable, NULL, 0), 1);
 	CHECK(needs_reset());
 	CHECK(all(page(8), 0xaa));
 	/* after a reset the device works again and starts from an empty balloon */
@@ -449,7 +425,7 @@ static const char *test_stats_writable(void)
 	CHECK_INT(fresh(true), 0);
 	set_desc(STATS, 0, 0x8000, 20, VIRTQ_DESC_F_WRITE, 0);
 	make_available(STATS, 0);
-	CHECK_INT(stderr_lines(kick_stats), 1);
+	CHECK_INT(check_stderr(kick_stats, NULL, 0), 1);
 	CHECK(needs_reset());
 	CHECK_INT(info().stats_updates, 0);
 	CHECK_INT(virtio_balloon_request_stats(dev), -EAGAIN);

@@ -151,30 +151,6 @@ static bool needs_reset(void)
 	return rd(0x070) & VIRTIO_STATUS_NEEDS_RESET;
 }
 
-/* Runs fn with stderr going to a file; returns how many lines it wrote there. */
-static int stderr_lines(void (*fn)(void))
-{
-	char path[] = "/tmp/shrike-console-test-XXXXXX", buf[4096];
-	int fd = mkstemp(path), saved = dup(STDERR_FILENO), lines = 0;
-	ssize_t n, i;
-
-	if (fd < 0 || saved < 0)
-		return -1;
-	unlink(path);
-	fflush(stderr);
-	dup2(fd, STDERR_FILENO);
-	fn();
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++)
-			lines += buf[i] == '\n';
-	close(fd);
-	return lines;
-}
-
 static const char *test_identity(void)
 {
 	struct virtio_dev *other = NULL;
@@ -227,7 +203,7 @@ static void tx_writable(void)
 static const char *test_transmit_writable(void)
 {
 	CHECK_INT(fresh(true), 0);
-	CHECK_INT(stderr_lines(tx_writable), 1);
+	CHECK_INT(check_stderr(tx_writable, NULL, 0), 1);
 	CHECK(needs_reset());
 	CHECK_INT(emits, 0);
 	CHECK_INT(used_idx(TX), 0);
@@ -235,7 +211,7 @@ static const char *test_transmit_writable(void)
 	CHECK_INT(fresh(true), 0);
 	set_desc(TX, 3, BUF_GPA, 4, VIRTQ_DESC_F_WRITE, 0);
 	make_available(TX, 3);
-	CHECK_INT(stderr_lines(tx_writable), 1);
+	CHECK_INT(check_stderr(tx_writable, NULL, 0), 1);
 	CHECK(needs_reset());
 	CHECK_INT(emits, 0);
 	return NULL;
@@ -252,7 +228,7 @@ static void tx_zero(void)
 static const char *test_transmit_zero_length(void)
 {
 	CHECK_INT(fresh(true), 0);
-	CHECK_INT(stderr_lines(tx_zero), 1);
+	CHECK_INT(check_stderr(tx_zero, NULL, 0), 1);
 	CHECK(needs_reset());
 	CHECK_INT(emits, 0);
 	/* a broken device ignores kicks until the driver resets it, then works again */
@@ -282,7 +258,7 @@ static void tx_outside(void)
 static const char *test_transmit_outside_ram(void)
 {
 	CHECK_INT(fresh(true), 0);
-	CHECK_INT(stderr_lines(tx_outside), 1);
+	CHECK_INT(check_stderr(tx_outside, NULL, 0), 1);
 	CHECK(needs_reset());
 	CHECK_INT(emits, 0);
 	return NULL;
@@ -393,7 +369,7 @@ static const char *test_receive_readable(void)
 {
 	CHECK_INT(fresh(true), 0);
 	memset(ram + BUF_GPA, 0xee, 16);
-	CHECK_INT(stderr_lines(rx_readable), 1);
+	CHECK_INT(check_stderr(rx_readable, NULL, 0), 1);
 	CHECK(needs_reset());
 	CHECK_INT(used_idx(RX), 0);
 	CHECK_INT(ram[BUF_GPA], 0xee);

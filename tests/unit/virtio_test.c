@@ -332,30 +332,6 @@ static const char *test_mmio_registers(void)
 	return NULL;
 }
 
-/* Runs fn with stderr going to a file; returns how many lines it wrote there. */
-static int stderr_lines(void (*fn)(void))
-{
-	char path[] = "/tmp/shrike-virtio-test-XXXXXX", buf[4096];
-	int fd = mkstemp(path), saved = dup(STDERR_FILENO), lines = 0;
-	ssize_t n, i;
-
-	if (fd < 0 || saved < 0)
-		return -1;
-	unlink(path);
-	fflush(stderr);
-	dup2(fd, STDERR_FILENO);
-	fn();
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++)
-			lines += buf[i] == '\n';
-	close(fd);
-	return lines;
-}
-
 static void hostile_driver(void)
 {
 	unsigned int i;
@@ -375,7 +351,7 @@ static const char *test_needs_reset_once(void)
 {
 	fresh_dev();
 	CHECK_INT(virtio_mmio_init(&dev, &vm, &dummy_ops, NULL, 0), 0);
-	CHECK_INT(stderr_lines(hostile_driver), 1);
+	CHECK_INT(check_stderr(hostile_driver, NULL, 0), 1);
 	CHECK_INT(rd(&dev, 0x070) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
 	CHECK_INT(rd(&dev, 0x060), VIRTIO_MMIO_INT_CONFIG);
 	/* the queue registers did not move */
@@ -408,7 +384,7 @@ static const char *test_mmio_bad_queue_size(void)
 {
 	fresh_dev();
 	CHECK_INT(virtio_mmio_init(&dev, &vm, &dummy_ops, NULL, 0), 0);
-	CHECK_INT(stderr_lines(bad_sizes), 1);
+	CHECK_INT(check_stderr(bad_sizes, NULL, 0), 1);
 	CHECK_INT(dev.vqs[0].num, 64);
 	CHECK_INT(rd(&dev, 0x070) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
 	return NULL;
