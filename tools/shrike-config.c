@@ -23,6 +23,7 @@
 #include "config/blockdev.h"
 #include "config/config.h"
 #include "config/partition.h"
+#include "lib/file.h"
 #include "lib/sha256.h"
 
 #define EXIT_USAGE 2
@@ -43,50 +44,6 @@ static int usage(void)
 	return EXIT_USAGE;
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *len)
-{
-	struct stat st;
-	ssize_t n;
-	size_t done = 0;
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EISDIR;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > PARTITION_MAX_PAYLOAD) {
-		ret = -EFBIG;
-		goto out;
-	}
-	*data = malloc((size_t)st.st_size + 1);
-	if (!*data) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	while (done < (size_t)st.st_size) {
-		n = read(fd, *data + done, (size_t)st.st_size - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			free(*data);
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	*len = done;
-out:
-	close(fd);
-	return ret;
-}
-
 static int add_file(struct bundle *b, const char *dir, const char *name, unsigned int line, const char *conf)
 {
 	char path[4096];
@@ -97,7 +54,7 @@ static int add_file(struct bundle *b, const char *dir, const char *name, unsigne
 		if (!strcmp(b->files[i].name, name))
 			return 0;	/* two guests may share a user-data file */
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ret = read_file(path, &b->data[b->n], &b->files[b->n].len);
+	ret = file_read(path, PARTITION_MAX_PAYLOAD, &b->data[b->n], &b->files[b->n].len);
 	if (ret) {
 		if (line)
 			fprintf(stderr, "%s:%u: %s: %s\n", conf, line, path, strerror(-ret));

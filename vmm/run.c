@@ -29,6 +29,7 @@
 #include "kvm/vcpu.h"
 #include "kvm/vm.h"
 #include "lib/evloop.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/size.h"
 #include "net/tap.h"
@@ -271,50 +272,22 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* Reads the whole of path into a new buffer. */
+/* Reads the whole of path into a new buffer; every failure is logged with what the file was for. */
 static int read_file(const char *what, const char *path, uint8_t **buf, size_t *len)
 {
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd, ret;
+	int ret = file_read(path, SIZE_MAX - 1, buf, len);
 
-	*buf = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		ret = -errno;
-		log_error("run: %s %s: %s", what, path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size <= 0) {
-		ret = -EINVAL;
-		log_error("run: %s %s: not a regular, non-empty file", what, path);
-		goto out;
-	}
-	*len = (size_t)st.st_size;
-	*buf = malloc(*len);
-	if (!*buf) {
-		ret = -ENOMEM;
-		log_error("run: %s %s: %zu bytes: out of memory", what, path, *len);
-		goto out;
-	}
-	while (got < *len) {
-		n = read(fd, *buf + got, *len - got);
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			log_error("run: %s %s: %s", what, path, n < 0 ? strerror(errno) : "file shrank while reading");
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	ret = 0;
-out:
-	if (ret < 0) {
+	if (ret == 0 && *len == 0) {
 		free(*buf);
 		*buf = NULL;
+		ret = -EINVAL;
 	}
-	if (fd >= 0)
-		close(fd);
+	if (ret == -EINVAL)
+		log_error("run: %s %s: not a regular, non-empty file", what, path);
+	else if (ret == -EIO)
+		log_error("run: %s %s: file shrank while reading", what, path);
+	else if (ret < 0)
+		log_error("run: %s %s: %s", what, path, strerror(-ret));
 	return ret;
 }
 

@@ -1,59 +1,15 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config/check.h"
 #include "config/config.h"
+#include "lib/file.h"
 
 /* Far beyond any real shrike.conf, and far below what would strain the appliance's memory. */
 #define CHECK_MAX_TEXT (1 << 20)
-
-static int read_text(const char *path, char **text, size_t *len)
-{
-	struct stat st;
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	if (st.st_size > CHECK_MAX_TEXT) {
-		ret = -EFBIG;
-		goto out;
-	}
-	*text = malloc((size_t)st.st_size + 1);
-	if (!*text) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	*len = 0;
-	while (*len < (size_t)st.st_size) {
-		n = read(fd, *text + *len, (size_t)st.st_size - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			free(*text);
-			goto out;
-		}
-		*len += (size_t)n;
-	}
-out:
-	close(fd);
-	return ret;
-}
 
 /* The payload files are looked up where shrike-config pack would take them from: next to the file. */
 static void check_refs(const char *path, const struct config *cfg, struct config_errors *errs)
@@ -79,7 +35,7 @@ int check_file(const char *path)
 {
 	struct config_errors *errs = calloc(1, sizeof(*errs));
 	struct config *cfg = calloc(1, sizeof(*cfg));
-	char *text = NULL;
+	uint8_t *text = NULL;
 	size_t len = 0;
 	unsigned int i;
 	int ret;
@@ -89,14 +45,14 @@ int check_file(const char *path)
 		ret = 1;
 		goto out;
 	}
-	ret = read_text(path, &text, &len);
+	ret = file_read(path, CHECK_MAX_TEXT, &text, &len);
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", path, ret == -EFBIG ? "larger than 1 MiB, not a shrike.conf" :
 			ret == -EINVAL ? "not a regular file" : strerror(-ret));
 		ret = 1;
 		goto out;
 	}
-	config_load(path, text, len, 0, cfg, errs);
+	config_load(path, (const char *)text, len, 0, cfg, errs);
 	check_refs(path, cfg, errs);
 	for (i = 0; i < errs->count; i++)
 		fprintf(stderr, "%s\n", errs->msg[i]);
