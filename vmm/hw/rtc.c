@@ -79,7 +79,8 @@ static uint8_t time_register(const struct rtc *rtc, unsigned int reg)
 	}
 }
 
-static uint8_t cmos_read(const struct rtc *rtc, uint8_t reg)
+/* The registers computed from the host clock at each read. */
+static bool is_time_register(uint8_t reg)
 {
 	switch (reg) {
 	case REG_SECONDS:
@@ -90,7 +91,17 @@ static uint8_t cmos_read(const struct rtc *rtc, uint8_t reg)
 	case REG_MONTH:
 	case REG_YEAR:
 	case RTC_REG_CENTURY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint8_t cmos_read(const struct rtc *rtc, uint8_t reg)
+{
+	if (is_time_register(reg))
 		return time_register(rtc, reg);
+	switch (reg) {
 	case REG_A:
 		/* Never mid-update: the time is computed at the read. */
 		return rtc->cmos[REG_A] & (uint8_t)~A_UIP;
@@ -105,18 +116,13 @@ static uint8_t cmos_read(const struct rtc *rtc, uint8_t reg)
 
 static void cmos_write(struct rtc *rtc, uint8_t reg, uint8_t v)
 {
+	/* The host clock is the truth: hwclock -w changes nothing. */
+	if (is_time_register(reg))
+		return;
 	switch (reg) {
-	case REG_SECONDS:
-	case REG_MINUTES:
-	case REG_HOURS:
-	case REG_DAY_OF_WEEK:
-	case REG_DAY_OF_MONTH:
-	case REG_MONTH:
-	case REG_YEAR:
-	case RTC_REG_CENTURY:
 	case REG_C:
 	case REG_D:
-		break;	/* the host clock is the truth (hwclock -w changes nothing); C and D are read-only */
+		break;	/* read-only */
 	default:
 		rtc->cmos[reg] = v;
 		break;
