@@ -131,8 +131,10 @@ legal-info: $(foreach p,$(PACKAGES),$(p)-source)
 
 world: $(IMAGES)
 
+# The default config's web guest forwards the appliance's port 8080 to its HTTP server.
+RUN_WEB_PORT ?= 8080
 run: all
-	$(TOPDIR)/tools/shrike-qemu --images $(IMAGES_DIR) $(RUN_ARGS)
+	$(TOPDIR)/tools/shrike-qemu --images $(IMAGES_DIR) --forward $(RUN_WEB_PORT):8080 $(RUN_ARGS)
 
 test: all
 	$(TOPDIR)/tests/run --images $(IMAGES_DIR)
