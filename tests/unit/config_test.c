@@ -223,6 +223,16 @@ static const char *test_value_errors(void)
 		{ "nic = user,net=10.0.2.1/24", "host bits set" },
 		{ "nic = user,net=10.0.2.0/31", "prefix length must be from 8 to 30" },
 		{ "nic = bridge:br0,net=10.0.2.0/24", "unknown or repeated option 'net=" },
+		{ "nic = bridge:br0,address=10.0.2.9", "unknown or repeated option 'address=" },
+		{ "nic = user,address=10.0.2", "address '10.0.2' is not an IPv4 address" },
+		{ "nic = user,address=10.0.2.9,address=10.0.2.8", "unknown or repeated option 'address=" },
+		{ "nic = user,address=10.0.3.9", "address 10.0.3.9 is not inside net 10.0.2.0/24" },
+		{ "nic = user,address=10.0.2.0", "the network address of net 10.0.2.0/24" },
+		{ "nic = user,address=10.0.2.255", "the broadcast address" },
+		{ "nic = user,address=10.0.2.2", "the gateway (.2) address" },
+		{ "nic = user,address=10.0.3.3,net=10.0.3.0/24", "the DNS (.3) address" },
+		{ "nic = user,net=10.0.3.0/29", "address 10.0.3.15 is not inside net 10.0.3.0/29 (the default" },
+		{ "nic = user,net=10.0.3.0/28", "the broadcast address of net 10.0.3.0/28" },
 		{ "forward = udp:53:53", "not tcp:HOSTPORT:GUESTPORT" },
 		{ "forward = tcp:0:80", "not tcp:HOSTPORT:GUESTPORT" },
 		{ "forward = tcp:65536:80", "not tcp:HOSTPORT:GUESTPORT" },
@@ -456,6 +466,22 @@ static const char *test_file_refs(void)
 	return NULL;
 }
 
+/* address= of a user NIC: given, before or after net=, or .15 of net by default. */
+static const char *test_user_address(void)
+{
+	CHECK_INT(load("[guest a]\nkernel = k\nnic = user\nnic = user,address=10.1.0.200,net=10.1.0.0/16\n"
+		       "nic = user,net=192.168.7.0/24,address=192.168.7.1\nnic = bridge:b\n[bridge b]\n", 0), 0);
+	CHECK_INT(cfg.guests[0].nics[0].address, 0x0a00020f);
+	CHECK(!cfg.guests[0].nics[0].address_given);
+	CHECK_INT(cfg.guests[0].nics[1].address, 0x0a0100c8);
+	CHECK(cfg.guests[0].nics[1].address_given);
+	CHECK_INT(cfg.guests[0].nics[2].address, 0xc0a80701);
+	CHECK_INT(cfg.guests[0].nics[3].address, 0);
+	/* a /28 works with an address of its own */
+	CHECK_INT(load("[guest a]\nkernel = k\nnic = user,net=10.0.3.16/28,address=10.0.3.20\n", 0), 0);
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
@@ -473,6 +499,7 @@ int main(void)
 		{ "config-cycles-and-order", test_cycles_and_order },
 		{ "config-memory-budget", test_memory_budget },
 		{ "config-file-refs", test_file_refs },
+		{ "config-user-address", test_user_address },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));

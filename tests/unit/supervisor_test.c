@@ -1,7 +1,8 @@
-/* unit-sources: vmm/init/restart.c vmm/init/partlabel.c vmm/init/procscan.c */
+/* unit-sources: vmm/init/restart.c vmm/init/partlabel.c vmm/init/procscan.c vmm/init/supervisor.c vmm/init/bootconf.c vmm/config/config.c vmm/config/validate.c vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/ring.c vmm/lib/log.c */
 /*
  * The pure parts of the PID 1 supervisor: how a VMM's exit is classified, the restart policy (backoff doubling
- * to 5 minutes, the give-up window), finding a partition by GPT label in a fake sysfs, and spotting a zombie.
+ * to 5 minutes, the give-up window), finding a partition by GPT label in a fake sysfs, spotting a zombie, and the
+ * `shrike run` command line built for a guest.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "init/partlabel.h"
 #include "init/procscan.h"
 #include "init/restart.h"
+#include "init/supervisor.h"
 
 static struct restart_history hist;
 
@@ -246,6 +248,105 @@ static const char *test_zombie_seen(void)
 	return NULL;
 }
 
+static struct config cfg;
+static struct config_errors errs;
+static struct supervisor_args args;
+
+static int load(const char *text)
+{
+	memset(&errs, 0, sizeof(errs));
+	return config_load("t.conf", text, strlen(text), 0, &cfg, &errs);
+}
+
+/* argv from index i on, joined with blanks: what a test compares against. */
+static const char *joined(unsigned int from)
+{
+	static char buf[8192];
+	size_t len = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = from; i < args.argc && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i > from ? " " : "", args.argv[i]);
+	return buf;
+}
+
+static const char *test_argv_plain(void)
+{
+	CHECK_INT(load("[guest web]\nkernel = k/bz\ninitrd = k/rd\nmemory = 128M\nvcpus = 2\ndisk = data:web.img,ro\n"),
+		  0);
+	CHECK_INT(supervisor_build_args(&cfg.guests[0], 0, "/nonexistent", &args), 0);
+	CHECK_STR(joined(0), "shrike run --kernel /data/k/bz --initrd /data/k/rd --cmdline console=ttyS0 quiet "
+		  "--mem 128M --vcpus 2 --console serial --control /run/shrike/web.ctl --disk /data/web.img,ro");
+	CHECK(args.argv[args.argc] == NULL);
+	return NULL;
+}
+
+/* A user NIC: one --net with its MAC, net, address and the guest's forwards; metadata; the user data file. */
+static const char *test_argv_user_nic(void)
+{
+	CHECK_INT(load("[bridge br0]\n"
+		       "[guest web]\nkernel = k\ncmdline = quiet x=1\nmemory = 256M\nautostart = yes\n"
+		       "nic = bridge:br0,mac=52:54:00:00:00:01\n"
+		       "nic = user,mac=52:54:00:00:00:02,net=10.0.3.0/24,address=10.0.3.20\n"
+		       "nic = user,mac=52:54:00:00:00:03,net=10.9.0.0/16\n"
+		       "forward = tcp:8080:80\nforward = tcp:2222:22\nuser-data = web.yaml\n"), 0);
+	CHECK_INT(supervisor_build_args(&cfg.guests[0], 3, "/nonexistent", &args), 0);
+	CHECK_STR(joined(14), "--net tap=vm3n0,mac=52:54:00:00:00:01 "
+		  "--net user,mac=52:54:00:00:00:02,net=10.0.3.0/24,address=10.0.3.20,forward=tcp:8080:80,"
+		  "forward=tcp:2222:22 "
+		  "--net user,mac=52:54:00:00:00:03,net=10.9.0.0/16 "
+		  "--metadata name=web --metadata vcpus=1 --metadata memory=268435456 --metadata cmdline=quiet x=1 "
+		  "--metadata autostart=yes --metadata mac=52:54:00:00:00:02 --metadata address=10.0.3.20 "
+		  "--user-data /run/shrike/web.user-data");
+	CHECK_STR(args.argv[4], "--cmdline");
+	CHECK_STR(args.argv[5], "console=ttyS0 quiet quiet x=1");
+
+	/* The default address, not passed to the VMM (it has the same default), but told to the guest. */
+	CHECK_INT(load("[guest a]\nkernel = k\nnic = user\n"), 0);
+	CHECK_INT(supervisor_build_args(&cfg.guests[0], 0, "/nonexistent", &args), 0);
+	CHECK(strstr(joined(0), " --net user,mac=52:54:00:"));
+	CHECK(strstr(joined(0), ",net=10.0.2.0/24 --metadata name=a "));
+	CHECK(strstr(joined(0), " --metadata address=10.0.2.15"));
+	CHECK(!strstr(joined(0), "--user-data"));
+
+	/* No user NIC: no metadata service to tell anything. */
+	CHECK_INT(load("[guest a]\nkernel = k\nuser-data = u\n"), 0);
+	CHECK_INT(supervisor_build_args(&cfg.guests[0], 0, "/nonexistent", &args), 0);
+	CHECK(!strstr(joined(0), "--metadata"));
+	CHECK(!strstr(joined(0), "--user-data"));
+	return NULL;
+}
+
+/* The most a config allows still fits: 8 disks, 8 user NICs, 16 forwards, the longest command line. */
+static const char *test_argv_bounded(void)
+{
+	static char text[16384];
+	size_t len = 0;
+	unsigned int i;
+
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "[guest big-guest-name-of-31-chars]\nkernel = k\n"
+				"cmdline = ");
+	/* as long as a line allows */
+	for (i = 0; i < CONFIG_MAX_LINE - strlen("cmdline = "); i++)
+		text[len++] = 'x';
+	text[len++] = '\n';
+	for (i = 0; i < CONFIG_MAX_DISKS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "disk = data:d%u,ro\n", i);
+	for (i = 0; i < CONFIG_MAX_NICS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"nic = user,net=192.168.%u.0/24,address=192.168.%u.254\n", i, i);
+	for (i = 0; i < CONFIG_MAX_FORWARDS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "forward = tcp:%u:65535\n", 60000 + i);
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "user-data = u\n");
+	CHECK_INT(load(text), 0);
+	CHECK_INT(supervisor_build_args(&cfg.guests[0], 31, "/nonexistent", &args), 0);
+	CHECK(strstr(joined(0), ",forward=tcp:60015:65535 --net user,"));
+	CHECK_STR(args.argv[args.argc - 1], "/run/shrike/big-guest-name-of-31-chars.user-data");
+	CHECK(args.argc < SUPERVISOR_ARGV_MAX);
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
@@ -257,6 +358,9 @@ int main(void)
 		{ "supervisor-limit-change", test_limit_change },
 		{ "supervisor-partlabel", test_partlabel },
 		{ "supervisor-zombie-seen", test_zombie_seen },
+		{ "supervisor-argv-plain", test_argv_plain },
+		{ "supervisor-argv-user-nic", test_argv_user_nic },
+		{ "supervisor-argv-bounded", test_argv_bounded },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));

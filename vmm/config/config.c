@@ -592,6 +592,7 @@ static int set_nic(struct parser *p, const char *v)
 	char buf[CONFIG_MAX_LINE + 1], *f[8] = { NULL }, *what;
 	struct config_nic nic = { .line = p->line };
 	bool net_given = false;
+	uint32_t mask, host;
 	unsigned int n, i;
 
 	if (g->nnics == CONFIG_MAX_NICS)
@@ -612,7 +613,7 @@ static int set_nic(struct parser *p, const char *v)
 		return why(p, "'%.60s' is neither bridge:NAME nor user", what);
 	}
 	if (n > 7)
-		return why(p, "too many options (mac= for any NIC, net= for user)");
+		return why(p, "too many options (mac= for any NIC, net= and address= for user)");
 	for (i = 1; i < n; i++) {
 		if (!strncmp(f[i], "mac=", 4) && !nic.mac_given) {
 			if (parse_mac(p, f[i] + 4, nic.mac))
@@ -624,9 +625,32 @@ static int set_nic(struct parser *p, const char *v)
 			if (nic.net & ~(UINT32_MAX << (32 - nic.prefix)))
 				return why(p, "net '%.60s' has host bits set: give the network address", f[i] + 4);
 			net_given = true;
+		} else if (!strncmp(f[i], "address=", 8) && nic.kind == CONFIG_NIC_USER && !nic.address_given) {
+			if (parse_ipv4_only(p, f[i] + 8, &nic.address))
+				return why(p, "address '%.60s' is not an IPv4 address", f[i] + 8);
+			nic.address_given = true;
 		} else {
-			return why(p, "unknown or repeated option '%.60s' (mac= for any NIC, net= for user)", f[i]);
+			return why(p, "unknown or repeated option '%.60s' (mac= for any NIC, net= and address= for user)",
+				   f[i]);
 		}
+	}
+	if (nic.kind == CONFIG_NIC_USER) {
+		/* Checked once all options are read: address= may come before net=. */
+		mask = UINT32_MAX << (32 - nic.prefix);
+		if (!nic.address_given)
+			nic.address = nic.net + 15;
+		host = nic.address & ~mask;
+		if ((nic.address & mask) != nic.net)
+			return why(p, "address %u.%u.%u.%u is not inside net %u.%u.%u.%u/%u%s", nic.address >> 24,
+				   nic.address >> 16 & 255, nic.address >> 8 & 255, nic.address & 255, nic.net >> 24,
+				   nic.net >> 16 & 255, nic.net >> 8 & 255, nic.net & 255, nic.prefix,
+				   nic.address_given ? "" : " (the default guest address is .15: give address=)");
+		if (host == 0 || host == ~mask || host == 2 || host == 3)
+			return why(p, "address %u.%u.%u.%u is the %s address of net %u.%u.%u.%u/%u", nic.address >> 24,
+				   nic.address >> 16 & 255, nic.address >> 8 & 255, nic.address & 255,
+				   host == 0 ? "network" : host == ~mask ? "broadcast" : host == 2 ? "gateway (.2)" :
+				   "DNS (.3)", nic.net >> 24, nic.net >> 16 & 255, nic.net >> 8 & 255, nic.net & 255,
+				   nic.prefix);
 	}
 	g->nics[g->nnics++] = nic;
 	return 0;

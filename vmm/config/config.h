@@ -89,6 +89,8 @@ struct config_nic {
 	bool mac_given;			/* else config_validate() derived mac from the guest name */
 	uint32_t net;			/* user NICs: the guest's network */
 	unsigned int prefix;
+	uint32_t address;		/* user NICs: the guest's address, given or net + 15 (QEMU's default) */
+	bool address_given;
 	unsigned int line;
 };
 

@@ -42,7 +42,7 @@ static int find_label(const char *label, char *dev, size_t size)
 	return ret;
 }
 
-static uint64_t host_memory(void)
+uint64_t bootconf_host_memory(void)
 {
 	struct sysinfo si;
 
@@ -59,19 +59,21 @@ static void report_errors(const struct config_errors *errs)
 		log_error("%s", errs->msg[i]);
 }
 
-static int write_file(const char *dir, const struct partition_file *f)
+int bootconf_write_file(const char *path, const void *data, size_t len)
 {
-	char path[256];
+	const uint8_t *p = data;
 	size_t done = 0;
 	ssize_t n;
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, f->name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	while (done < f->len) {
-		n = write(fd, f->data + done, f->len - done);
+	/* A file left by an earlier boot or by hand may have other permissions; this one may hold secrets. */
+	if (fchmod(fd, 0600) < 0)
+		ret = -errno;
+	while (!ret && done < len) {
+		n = write(fd, p + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -89,6 +91,7 @@ static int write_tls(const struct partition *part, const struct config_mgmt *m)
 {
 	const char *names[] = { m->cert, m->key, m->client_ca };
 	const struct partition_file *f;
+	char path[sizeof(BOOTCONF_TLS_DIR) + CONFIG_FILE_NAME_MAX + 1];
 	unsigned int i;
 	int ret;
 
@@ -104,28 +107,41 @@ static int write_tls(const struct partition *part, const struct config_mgmt *m)
 			log_error("config: %s is not in the config partition", names[i]);
 			return -ENOENT;
 		}
-		ret = write_file(BOOTCONF_TLS_DIR, f);
+		snprintf(path, sizeof(path), "%s/%s", BOOTCONF_TLS_DIR, names[i]);
+		ret = bootconf_write_file(path, f->data, f->len);
 		if (ret < 0) {
-			log_error("config: writing %s/%s: %s", BOOTCONF_TLS_DIR, names[i], strerror(-ret));
+			log_error("config: writing %s: %s", path, strerror(-ret));
 			return ret;
 		}
 	}
 	return 0;
 }
 
-int bootconf_load(struct config *cfg, char **text, size_t *text_len)
+int bootconf_check_refs(const struct config *cfg, const struct partition *part, struct config_errors *errs)
 {
-	struct partition part = { 0 };
+	struct config_file_ref refs[CONFIG_MAX_FILE_REFS];
+	unsigned int n, i;
+	int ret = 0;
+
+	n = config_file_refs(cfg, refs);
+	for (i = 0; i < n; i++) {
+		if (partition_find(part, refs[i].name))
+			continue;
+		config_error(errs, cfg->file, refs[i].line, "%s is not a file of the config partition", refs[i].name);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+int bootconf_load(struct config *cfg, struct partition *part, char *path, size_t path_size)
+{
 	const struct partition_file *f;
 	struct config_errors *errs = NULL;
 	struct blockdev dev;
-	char path[64];
 	int fd = -1, ret, i;
 
-	*text = NULL;
-	*text_len = 0;
-
-	ret = find_label(BOOTCONF_CONFIG_LABEL, path, sizeof(path));
+	memset(part, 0, sizeof(*part));
+	ret = find_label(BOOTCONF_CONFIG_LABEL, path, path_size);
 	if (ret < 0) {
 		log_error("config: no partition labelled %s: %s", BOOTCONF_CONFIG_LABEL,
 			  ret == -ENOENT ? "not found" : strerror(-ret));
@@ -142,20 +158,20 @@ int bootconf_load(struct config *cfg, char **text, size_t *text_len)
 		log_error("config: %s: %s", path, strerror(-ret));
 		goto out;
 	}
-	ret = partition_load(&dev, &part);
+	ret = partition_load(&dev, part);
 	if (ret < 0) {
 		log_error("config: %s: no valid slot", path);
 		for (i = 0; i < 2; i++)
-			log_error("config: slot %c: %s", 'A' + i, part.slots[i].why);
+			log_error("config: slot %c: %s", 'A' + i, part->slots[i].why);
 		goto out;
 	}
-	log_info("config: %s slot %c, generation %llu (slot %c: %s)", path, 'A' + part.current,
-		 (unsigned long long)part.slots[part.current].generation, 'B' - part.current,
-		 part.slots[1 - part.current].why);
-	f = partition_find(&part, PARTITION_CONFIG_FILE);
+	log_info("config: %s slot %c, generation %llu (slot %c: %s)", path, 'A' + part->current,
+		 (unsigned long long)part->slots[part->current].generation, 'B' - part->current,
+		 part->slots[1 - part->current].why);
+	f = partition_find(part, PARTITION_CONFIG_FILE);
 	if (!f) {
 		/* partition_load() does not call a slot without it valid; this is a second line of defence. */
-		log_error("config: slot %c has no %s", 'A' + part.current, PARTITION_CONFIG_FILE);
+		log_error("config: slot %c has no %s", 'A' + part->current, PARTITION_CONFIG_FILE);
 		ret = -ENOENT;
 		goto out;
 	}
@@ -165,24 +181,86 @@ int bootconf_load(struct config *cfg, char **text, size_t *text_len)
 		log_error("config: out of memory");
 		goto out;
 	}
-	ret = config_load(PARTITION_CONFIG_FILE, (const char *)f->data, f->len, host_memory(), cfg, errs);
+	ret = config_load(PARTITION_CONFIG_FILE, (const char *)f->data, f->len, bootconf_host_memory(), cfg, errs);
+	if (bootconf_check_refs(cfg, part, errs) < 0)
+		ret = -EINVAL;
 	if (ret < 0)
 		report_errors(errs);
-	else if (write_tls(&part, &cfg->mgmt) < 0)
+	else if (write_tls(part, &cfg->mgmt) < 0)
 		cfg->mgmt.cert[0] = '\0';	/* the management port stays closed; the guests still run */
-	/* The text as written, for the management API: the parsed struct has no comments or order. */
-	if (!ret) {
-		*text = malloc(f->len + 1);
-		if (*text) {
-			memcpy(*text, f->data, f->len);
-			(*text)[f->len] = '\0';
-			*text_len = f->len;
-		}
-	}
 out:
+	if (ret < 0)
+		partition_release(part);
 	free(errs);
-	partition_release(&part);
 	close(fd);
+	return ret;
+}
+
+int bootconf_write(const char *path, struct partition *part, const struct config *cfg, const char *text,
+		   size_t len, uint64_t *generation)
+{
+	struct config_file_ref refs[CONFIG_MAX_FILE_REFS];
+	struct partition_file files[PARTITION_MAX_FILES];
+	const struct partition_file *f;
+	struct partition next = { 0 };
+	struct blockdev dev;
+	unsigned int n, nrefs, i, j;
+	uint8_t *payload = NULL;
+	size_t payload_len;
+	int fd, ret, slot;
+
+	/* shrike.conf and the files it names, each once: nothing else of the old slot is carried over. */
+	memset(files, 0, sizeof(files));
+	snprintf(files[0].name, sizeof(files[0].name), "%s", PARTITION_CONFIG_FILE);
+	files[0].data = (const uint8_t *)text;
+	files[0].len = len;
+	n = 1;
+	nrefs = config_file_refs(cfg, refs);
+	for (i = 0; i < nrefs; i++) {
+		for (j = 0; j < n && strcmp(files[j].name, refs[i].name); j++)
+			;
+		if (j < n)
+			continue;
+		f = partition_find(part, refs[i].name);
+		if (!f || n == PARTITION_MAX_FILES) {
+			log_error("config: %s: %s", refs[i].name, f ? "too many files" : "not in the config partition");
+			return f ? -E2BIG : -ENOENT;
+		}
+		files[n++] = *f;
+	}
+	ret = partition_pack(files, n, &payload, &payload_len);
+	if (ret < 0) {
+		log_error("config: packing the new slot: %s", strerror(-ret));
+		return ret;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		log_error("config: %s: %s", path, strerror(-ret));
+		goto out_free;
+	}
+	ret = blockdev_init_fd(&dev, fd);
+	if (!ret)
+		ret = partition_write(&dev, payload, payload_len, &slot, generation);
+	if (ret < 0) {
+		log_error("config: writing %s: %s; the current slot stays current", path, strerror(-ret));
+		goto out;
+	}
+	/* Read back as a boot would: what the files point into from now on. */
+	ret = partition_load(&dev, &next);
+	if (ret < 0 || next.current != slot) {
+		log_error("config: %s: reading the new slot back: %s", path, ret < 0 ? strerror(-ret) : "not current");
+		partition_release(&next);
+		ret = ret < 0 ? ret : -EIO;
+		goto out;
+	}
+	log_info("config: %s slot %c, generation %llu written", path, 'A' + slot, (unsigned long long)*generation);
+	partition_release(part);
+	*part = next;
+out:
+	close(fd);
+out_free:
+	free(payload);
 	return ret;
 }
 

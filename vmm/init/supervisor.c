@@ -24,21 +24,6 @@
 #define EPOLL_TIMER	0	/* epoll data: 0 the timer, i + 1 guest i's output */
 #define READ_CHUNK	4096
 
-/* Arguments of one `shrike run`: option words point into the buffers. */
-#define ARGV_MAX	(24 + 2 * (CONFIG_MAX_DISKS + CONFIG_MAX_NICS))
-
-struct run_args {
-	const char *argv[ARGV_MAX];
-	unsigned int argc;
-	char kernel[sizeof(BOOTCONF_DATA_DIR) + CONFIG_PATH_MAX + 1];
-	char initrd[sizeof(BOOTCONF_DATA_DIR) + CONFIG_PATH_MAX + 1];
-	char cmdline[CONFIG_CMDLINE_MAX + 64];
-	char mem[32], vcpus[16];
-	char control[sizeof(SUPERVISOR_CTL_DIR) + CONFIG_NAME_MAX + 8];
-	char disks[CONFIG_MAX_DISKS][sizeof(BOOTCONF_DATA_DIR) + CONFIG_PATH_MAX + 8];
-	char nics[CONFIG_MAX_NICS][64];
-};
-
 static const char *const state_names[] = {
 	[GUEST_STOPPED] = "stopped",
 	[GUEST_RUNNING] = "running",
@@ -150,16 +135,16 @@ static void arm_timer(struct supervisor *sv)
 		log_error("supervisor: timerfd_settime: %s", strerror(errno));
 }
 
-static int add_arg(struct run_args *a, const char *word)
+static int add_arg(struct supervisor_args *a, const char *word)
 {
-	if (a->argc + 2 > ARGV_MAX)
+	if (a->argc + 2 > SUPERVISOR_ARGV_MAX)
 		return -E2BIG;
 	a->argv[a->argc++] = word;
 	a->argv[a->argc] = NULL;
 	return 0;
 }
 
-static int add_opt(struct run_args *a, const char *opt, const char *value)
+static int add_opt(struct supervisor_args *a, const char *opt, const char *value)
 {
 	int ret = add_arg(a, opt);
 
@@ -176,10 +161,85 @@ static bool has_console(const char *cmdline)
 	return false;
 }
 
-/* The `shrike run` command line for a guest, from its configuration. Returns 0 or -errno (logged). */
-static int build_args(const struct guest *g, struct run_args *a)
+static const char *ipv4(uint32_t a, char *buf, size_t size)
 {
-	const struct config_guest *c = g->cfg;
+	snprintf(buf, size, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+	return buf;
+}
+
+static const char *mac_text(const uint8_t *m, char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+/*
+ * "user,mac=...,net=A.B.C.D/N[,address=...]" and, for the guest's first user NIC, its forwards: the VMM's --net
+ * user syntax (docs/vmm.md). Returns 0 or -E2BIG.
+ */
+static int user_nic(const struct config_guest *c, const struct config_nic *n, bool first, char *buf, size_t size)
+{
+	char mac[24], net[16], addr[16];
+	size_t len;
+	unsigned int i;
+	int w;
+
+	w = snprintf(buf, size, "user,mac=%s,net=%s/%u", mac_text(n->mac, mac, sizeof(mac)),
+		     ipv4(n->net, net, sizeof(net)), n->prefix);
+	if (w < 0 || (size_t)w >= size)
+		return -E2BIG;
+	len = (size_t)w;
+	if (n->address_given) {
+		w = snprintf(buf + len, size - len, ",address=%s", ipv4(n->address, addr, sizeof(addr)));
+		if (w < 0 || (size_t)w >= size - len)
+			return -E2BIG;
+		len += (size_t)w;
+	}
+	for (i = 0; first && i < c->nforwards; i++) {
+		w = snprintf(buf + len, size - len, ",forward=tcp:%u:%u", c->forwards[i].host_port,
+			     c->forwards[i].guest_port);
+		if (w < 0 || (size_t)w >= size - len)
+			return -E2BIG;
+		len += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * What the metadata service tells the guest about itself. It lives in the user NIC's backend, so only a guest
+ * with one gets it; mac and address are that NIC's.
+ */
+static int metadata(const struct config_guest *c, const struct config_nic *user, struct supervisor_args *a)
+{
+	char addr[16], mac[24];
+	int ret = 0;
+
+	snprintf(a->meta_name, sizeof(a->meta_name), "name=%s", c->name);
+	ret |= add_opt(a, "--metadata", a->meta_name);
+	snprintf(a->meta_vcpus, sizeof(a->meta_vcpus), "vcpus=%u", c->vcpus);
+	ret |= add_opt(a, "--metadata", a->meta_vcpus);
+	/* Bytes: a number a script can use as it is, unlike the config's "256M". */
+	snprintf(a->meta_memory, sizeof(a->meta_memory), "memory=%llu", (unsigned long long)c->memory);
+	ret |= add_opt(a, "--metadata", a->meta_memory);
+	snprintf(a->meta_cmdline, sizeof(a->meta_cmdline), "cmdline=%s", c->cmdline);
+	ret |= add_opt(a, "--metadata", a->meta_cmdline);
+	snprintf(a->meta_autostart, sizeof(a->meta_autostart), "autostart=%s", c->autostart ? "yes" : "no");
+	ret |= add_opt(a, "--metadata", a->meta_autostart);
+	snprintf(a->meta_mac, sizeof(a->meta_mac), "mac=%s", mac_text(user->mac, mac, sizeof(mac)));
+	ret |= add_opt(a, "--metadata", a->meta_mac);
+	snprintf(a->meta_address, sizeof(a->meta_address), "address=%s", ipv4(user->address, addr, sizeof(addr)));
+	ret |= add_opt(a, "--metadata", a->meta_address);
+	if (c->user_data[0]) {
+		snprintf(a->user_data, sizeof(a->user_data), "%s/%s.user-data", SUPERVISOR_CTL_DIR, c->name);
+		ret |= add_opt(a, "--user-data", a->user_data);
+	}
+	return ret;
+}
+
+int supervisor_build_args(const struct config_guest *c, unsigned int index, const char *partlabel_sysfs,
+			  struct supervisor_args *a)
+{
+	const struct config_nic *user = NULL;
 	unsigned int i, dup;
 	char dev[64];
 	int ret = 0;
@@ -211,7 +271,7 @@ static int build_args(const struct guest *g, struct run_args *a)
 		const struct config_disk *d = &c->disks[i];
 
 		if (d->kind == CONFIG_DISK_LABEL) {
-			ret = partlabel_find(PARTLABEL_SYSFS, d->path, dev, sizeof(dev), &dup);
+			ret = partlabel_find(partlabel_sysfs, d->path, dev, sizeof(dev), &dup);
 			if (ret < 0) {
 				log_error("guest %s: disk label:%s: %s", c->name, d->path,
 					  ret == -ENOENT ? "no partition has that label" : strerror(-ret));
@@ -228,23 +288,53 @@ static int build_args(const struct guest *g, struct run_args *a)
 		const struct config_nic *n = &c->nics[i];
 
 		if (n->kind == CONFIG_NIC_USER) {
-			log_error("guest %s: nic %u: user NICs are not supported by the VMM yet; left out", c->name, i);
-			continue;
+			/* The forwards go to the first user NIC (docs/config.md). */
+			ret = user_nic(c, n, !user, a->nics[i], sizeof(a->nics[i]));
+			if (!user)
+				user = n;
+		} else {
+			/* Interface names are 15 bytes at most: a guest name does not fit, its index does. */
+			snprintf(a->nics[i], sizeof(a->nics[i]), "tap=vm%un%u,mac=%02x:%02x:%02x:%02x:%02x:%02x", index,
+				 i, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 		}
-		/* Interface names are 15 bytes at most: a guest name does not fit, its index does. */
-		snprintf(a->nics[i], sizeof(a->nics[i]), "tap=vm%un%u,mac=%02x:%02x:%02x:%02x:%02x:%02x", g->index, i,
-			 n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-		log_error("guest %s: nic %u: bridge %s is not set up by this firmware yet; tap vm%un%u stays unattached",
-			  c->name, i, n->bridge, g->index, i);
-		ret = add_opt(a, "--net", a->nics[i]);
+		if (!ret)
+			ret = add_opt(a, "--net", a->nics[i]);
 	}
+	if (!ret && user)
+		ret = metadata(c, user, a);
 	if (ret)
-		log_error("guest %s: too many arguments for the VMM", c->name);
+		log_error("guest %s: too many arguments for the VMM (at most %d)", c->name, SUPERVISOR_ARGV_MAX - 1);
 	return ret ? -E2BIG : 0;
 }
 
+/* The user data the metadata service serves, from the config partition; written anew at each start. */
+static int write_user_data(struct supervisor *sv, const struct config_guest *c)
+{
+	const struct partition_file *f;
+	char path[sizeof(SUPERVISOR_CTL_DIR) + CONFIG_NAME_MAX + 16];
+	unsigned int i;
+	int ret;
+
+	if (!c->user_data[0])
+		return 0;
+	for (i = 0; i < c->nnics && c->nics[i].kind != CONFIG_NIC_USER; i++)
+		;
+	if (i == c->nnics)
+		return 0;	/* no metadata service to serve it */
+	f = partition_find(&sv->part, c->user_data);
+	if (!f) {
+		log_error("guest %s: user-data %s is not in the config partition", c->name, c->user_data);
+		return -ENOENT;
+	}
+	snprintf(path, sizeof(path), "%s/%s.user-data", SUPERVISOR_CTL_DIR, c->name);
+	ret = bootconf_write_file(path, f->data, f->len);
+	if (ret < 0)
+		log_error("guest %s: writing %s: %s", c->name, path, strerror(-ret));
+	return ret;
+}
+
 /* The child's side of a start: never returns. */
-static _Noreturn void exec_vmm(const struct guest *g, const struct run_args *a, int in, int out)
+static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_args *a, int in, int out)
 {
 	sigset_t keep;
 
@@ -282,7 +372,7 @@ static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus);
 static int guest_start(struct supervisor *sv, struct guest *g)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	static struct run_args args;	/* 12 KiB: not on the PID 1's stack */
+	static struct supervisor_args args;	/* 20 KiB: not on the PID 1's stack */
 	int fds[2], in[2], ret;
 	pid_t pid;
 
@@ -293,7 +383,9 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 			return ret;
 		}
 	}
-	ret = build_args(g, &args);
+	ret = supervisor_build_args(g->cfg, g->index, PARTLABEL_SYSFS, &args);
+	if (!ret)
+		ret = write_user_data(sv, g->cfg);
 	if (ret < 0)
 		goto fail;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -612,18 +704,22 @@ int supervisor_init(struct supervisor *sv)
 
 void supervisor_boot(struct supervisor *sv)
 {
+	const struct partition_file *text;
 	unsigned int i, started = 0;
 
 	if (sv->epoll_fd < 0) {
 		log_error("safe state: the supervisor has no event descriptors; no guests started");
 		return;
 	}
-	if (bootconf_load(&sv->cfg, &sv->config_text, &sv->config_len) < 0) {
+	if (bootconf_load(&sv->cfg, &sv->part, sv->config_dev, sizeof(sv->config_dev)) < 0) {
 		memset(&sv->cfg, 0, sizeof(sv->cfg));
 		log_error("safe state: no usable configuration, no guests started; the console still takes commands");
 		return;
 	}
 	sv->configured = true;
+	text = partition_find(&sv->part, PARTITION_CONFIG_FILE);
+	sv->config_text = (const char *)text->data;
+	sv->config_len = text->len;
 	for (i = 0; i < sv->cfg.nguests; i++) {
 		sv->guests[i].cfg = &sv->cfg.guests[i];
 		sv->guests[i].index = i;
