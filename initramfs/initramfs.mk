@@ -36,11 +36,19 @@ rootfs: $(IMAGES_DIR)/rootfs.cpio.gz
 IMAGES += $(IMAGES_DIR)/rootfs.cpio.gz
 
 DEMO_GUEST_FILES := $(shell find $(TOPDIR)/initramfs/demo-guest 2>/dev/null)
-$(IMAGES_DIR)/guest-initrd.cpio.gz: $(GEN_INIT_CPIO) $(MKLIST) $(BUSYBOX_DIR)/.stamp_installed $(DEMO_GUEST_FILES)
+# The demo guest's one program of its own: a hostile network load for the user-network tests.
+NETSTRESS_BIN := $(BUILD_DIR)/guest-initrd/netstress
+$(NETSTRESS_BIN): $(TOPDIR)/initramfs/netstress.c $(MUSL_DIR)/.stamp_installed
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TARGET_CC) -std=c11 -static -Os -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
+		-ffile-prefix-map=$(TOPDIR)/= -o $@ $<
+
+$(IMAGES_DIR)/guest-initrd.cpio.gz: $(GEN_INIT_CPIO) $(MKLIST) $(BUSYBOX_DIR)/.stamp_installed $(DEMO_GUEST_FILES) \
+		$(NETSTRESS_BIN)
 	@$(call banner,guest-initrd Assembling demo guest initramfs)
 	$(Q)mkdir -p $(@D) $(BUILD_DIR)/guest-initrd
 	$(Q)$(MKLIST) --skeleton $(TOPDIR)/initramfs/demo-guest --busybox $(BUSYBOX_BIN) \
-		> $(BUILD_DIR)/guest-initrd/files.list
+		--file /bin/netstress=$(NETSTRESS_BIN) > $(BUILD_DIR)/guest-initrd/files.list
 	$(Q)$(GEN_INIT_CPIO) -t $(SOURCE_DATE_EPOCH) $(BUILD_DIR)/guest-initrd/files.list | gzip -9 -n > $@.tmp
 	$(Q)mv $@.tmp $@
 
