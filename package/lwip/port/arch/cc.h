@@ -7,6 +7,8 @@
 #include <stdlib.h>
 
 #define LWIP_ERRNO_STDINCLUDE   1
+/* The VMM includes <arpa/inet.h> next to lwIP: keep the libc's htons() and friends. */
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
 #define LWIP_TIMEVAL_PRIVATE    0
 #define LWIP_PLATFORM_DIAG(x)   do { printf x; } while (0)
 /* A failed lwIP assertion is a bug in the stack's use, never guest input: stop loudly. */

@@ -1,0 +1,41 @@
+#ifndef SHRIKE_NET_USER_H
+#define SHRIKE_NET_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/evloop.h"
+#include "net/backend.h"
+
+struct metadata;
+
+#define NET_USER_MAX_FORWARDS	16
+
+/*
+ * The user network (docs/network.md): the guest's NIC on a private IPv4 network served by lwIP inside this
+ * process, like QEMU's -netdev user. The VMM is the gateway (net+2), answers DHCP and relays DNS (net+3) to the
+ * host's resolver; guest TCP and UDP leave through ordinary host sockets; forwards bring host ports in; the
+ * metadata service answers at 169.254.169.254:80. IPv4 values in host byte order.
+ */
+struct net_user_conf {
+	uint8_t guest_mac[6];
+	uint32_t net;
+	unsigned int prefix;		/* 8 .. 29 */
+	uint32_t guest_addr;		/* 0: net+15 */
+	struct { uint16_t host_port, guest_port; } forwards[NET_USER_MAX_FORWARDS];
+	unsigned int nforwards;
+	struct metadata *md;		/* may be NULL: no metadata service */
+	const char *hostname;		/* DHCP option 12, may be NULL */
+	bool host_loopback;		/* the gateway address (and 127/8) reach the host's 127.0.0.1 */
+	const char *resolv_conf;	/* NULL: /etc/resolv.conf */
+};
+
+/*
+ * Opens the backend; the event handlers of its sockets and timer go into loop. Returns 0 or -errno, logged
+ * (a forward whose port cannot be bound names it). Several user NICs in one process need disjoint networks.
+ * Weak, like net_tap_open(), so run links without CONFIG_VIRTIO_NET.
+ */
+int net_user_open(const struct net_user_conf *c, struct evloop *loop, struct net_backend **out)
+	__attribute__((weak));
+
+#endif
