@@ -32,7 +32,9 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/size.h"
+#include "net/metadata.h"
 #include "net/tap.h"
+#include "net/user.h"
 #include "run.h"
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
@@ -40,6 +42,10 @@
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+
+/* The metadata service comes with the user network (CONFIG_PACKAGE_LWIP): weak, so run links without it. */
+#pragma weak metadata_create
+#pragma weak metadata_set
 
 #define MIB			(1024ULL * 1024)
 #define RUN_MIN_MEM		(32 * MIB)
@@ -70,10 +76,12 @@ struct run_opts {
 	} disks[RUN_MAX_DISKS];
 	unsigned int nr_disks;
 	struct run_nic {
-		char *tap;
+		char *tap;			/* NULL: a user NIC */
 		uint8_t mac[VIRTIO_NET_MAC_LEN];
+		struct net_user_conf user;
 	} nics[RUN_MAX_NICS];
 	unsigned int nr_nics;
+	struct metadata *md;	/* --metadata and --user-data; lives as long as the process */
 	bool no_acpi;
 	bool virtio_console;	/* --console virtio: input goes to hvc0, not the UART */
 	const char *control;	/* --control PATH */
@@ -141,18 +149,134 @@ static void default_mac(const char *tap, unsigned int index, uint8_t mac[VIRTIO_
 	mac[5] = (uint8_t)h;
 }
 
-/* tap=NAME or tap=NAME,mac=52:54:00:12:34:56; the name is cut out of optarg itself. */
+static int parse_ip(const char *s, uint32_t *ip)
+{
+	unsigned int b[4], i;
+	int n = 0;
+
+	if (sscanf(s, "%3u.%3u.%3u.%3u%n", &b[0], &b[1], &b[2], &b[3], &n) != 4 || s[n])
+		return -EINVAL;
+	for (*ip = 0, i = 0; i < 4; i++) {
+		if (b[i] > 255)
+			return -EINVAL;
+		*ip = *ip << 8 | b[i];
+	}
+	return 0;
+}
+
+static int parse_port(const char *s, char stop, const char **end, uint16_t *port)
+{
+	char *e;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	if (errno || v < 1 || v > 65535 || *e != stop)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	*end = e;
+	return 0;
+}
+
+/* The options after "user": mac=, net=A.B.C.D/N, address=, forward=tcp:HOSTPORT:GUESTPORT (repeatable), loopback. */
+static int parse_user_opt(const char *arg, char *opt, struct run_nic *nic, bool *mac_given)
+{
+	struct net_user_conf *u = &nic->user;
+	const char *e;
+	char *slash, *pe;
+	unsigned long n;
+
+	if (!strncmp(opt, "mac=", 4)) {
+		if (parse_mac(opt + 4, nic->mac) < 0)
+			goto bad;
+		*mac_given = true;
+	} else if (!strncmp(opt, "net=", 4)) {
+		slash = strchr(opt, '/');
+		if (!slash)
+			goto bad;
+		*slash = '\0';
+		errno = 0;
+		n = strtoul(slash + 1, &pe, 10);
+		if (parse_ip(opt + 4, &u->net) < 0 || errno || *pe || pe == slash + 1 || n < 8 || n > 29 ||
+		    (u->net & ~(uint32_t)(0xffffffffull << (32 - n)))) {
+			*slash = '/';
+			log_error("run: --net %s: '%s' is not net=A.B.C.D/N, a network address with N from 8 to 29", arg,
+				  opt);
+			return -EINVAL;
+		}
+		u->prefix = (unsigned int)n;
+	} else if (!strncmp(opt, "address=", 8)) {
+		if (parse_ip(opt + 8, &u->guest_addr) < 0 || !u->guest_addr)
+			goto bad;
+	} else if (!strncmp(opt, "forward=", 8)) {
+		if (u->nforwards == NET_USER_MAX_FORWARDS) {
+			log_error("run: --net %s: at most %d forwards", arg, NET_USER_MAX_FORWARDS);
+			return -EINVAL;
+		}
+		if (strncmp(opt + 8, "tcp:", 4) ||
+		    parse_port(opt + 12, ':', &e, &u->forwards[u->nforwards].host_port) < 0 ||
+		    parse_port(e + 1, '\0', &e, &u->forwards[u->nforwards].guest_port) < 0) {
+			log_error("run: --net %s: '%s' is not forward=tcp:HOSTPORT:GUESTPORT (ports 1 to 65535)", arg,
+				  opt);
+			return -EINVAL;
+		}
+		u->nforwards++;
+	} else if (!strcmp(opt, "loopback")) {
+		u->host_loopback = true;
+	} else {
+		log_error("run: --net %s: unknown option '%s'; expected mac=, net=, address=, forward= or loopback",
+			  arg, opt);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	log_error("run: --net %s: bad value in '%s'", arg, opt);
+	return -EINVAL;
+}
+
+/*
+ * tap=NAME[,mac=MAC] or user[,mac=MAC][,net=A.B.C.D/N][,address=A.B.C.D][,forward=tcp:H:G]...[,loopback]; names
+ * and values are cut out of optarg itself.
+ */
 static int parse_net(char *arg, struct run_opts *o)
 {
 	struct run_nic *nic = &o->nics[o->nr_nics];
-	char *comma;
+	char *comma, *opt, *next;
+	bool mac_given = false;
+	unsigned int i;
 
 	if (o->nr_nics == RUN_MAX_NICS) {
 		log_error("run: --net %s: at most %d NICs", arg, RUN_MAX_NICS);
 		return -EINVAL;
 	}
+	if (!strcmp(arg, "user") || !strncmp(arg, "user,", 5)) {
+		char copy[256];
+
+		/* Errors quote the whole argument, which parsing cuts up. */
+		snprintf(copy, sizeof(copy), "%s", arg);
+		*nic = (struct run_nic){ .user = { .net = 0x0a000200, .prefix = 24 } };
+		for (opt = arg[4] ? arg + 5 : NULL; opt; opt = next) {
+			next = strchr(opt, ',');
+			if (next)
+				*next++ = '\0';
+			if (parse_user_opt(copy, opt, nic, &mac_given) < 0)
+				return -EINVAL;
+		}
+		if (!mac_given)
+			default_mac("user", o->nr_nics, nic->mac);
+		memcpy(nic->user.guest_mac, nic->mac, VIRTIO_NET_MAC_LEN);
+		for (i = 0; i < o->nr_nics; i++)
+			if (!o->nics[i].tap && o->nics[i].user.net == nic->user.net) {
+				log_error("run: --net %s: two user NICs on one network; give each its own net=", copy);
+				return -EINVAL;
+			}
+		o->nr_nics++;
+		return 0;
+	}
 	if (strncmp(arg, "tap=", 4) || !arg[4] || arg[4] == ',') {
-		log_error("run: --net %s: expected tap=NAME[,mac=MAC]", arg);
+		log_error("run: --net %s: expected tap=NAME[,mac=MAC] or user[,OPTION]...", arg);
 		return -EINVAL;
 	}
 	comma = strchr(arg, ',');
@@ -171,6 +295,70 @@ static int parse_net(char *arg, struct run_opts *o)
 	return 0;
 }
 
+/* The metadata store, made on first use; a failure is out of memory or a build without it. */
+static int metadata_store(struct run_opts *o, const char *opt)
+{
+	if (o->md)
+		return 0;
+	if (!metadata_create) {
+		log_error("run: %s: this shrike is built without the user network (CONFIG_PACKAGE_LWIP)", opt);
+		return -EINVAL;
+	}
+	o->md = metadata_create();
+	if (!o->md) {
+		log_error("run: %s: out of memory", opt);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* KEY=VALUE for the metadata service. */
+static int parse_metadata(char *arg, struct run_opts *o)
+{
+	char *eq = strchr(arg, '=');
+	int ret;
+
+	if (!eq || eq == arg) {
+		log_error("run: --metadata %s: expected KEY=VALUE", arg);
+		return -EINVAL;
+	}
+	ret = metadata_store(o, "--metadata");
+	if (ret < 0)
+		return ret;
+	*eq = '\0';
+	ret = metadata_set(o->md, arg, eq + 1, strlen(eq + 1));
+	if (ret == -EINVAL)
+		log_error("run: --metadata %s: a key is 1 to %d of a-z, 0-9 and -", arg, METADATA_KEY_MAX);
+	else if (ret < 0)
+		log_error("run: --metadata %s: %s", arg, strerror(-ret));
+	*eq = '=';
+	return ret;
+}
+
+/* The user data a guest reads at /latest/user-data; bounded so a mistaken path cannot eat the VMM's memory. */
+#define RUN_MAX_USER_DATA	(1024 * 1024)
+
+static int parse_user_data(const char *path, struct run_opts *o)
+{
+	uint8_t *data;
+	size_t len;
+	int ret = metadata_store(o, "--user-data");
+
+	if (ret < 0)
+		return ret;
+	ret = file_read(path, RUN_MAX_USER_DATA, &data, &len);
+	if (ret < 0) {
+		log_error("run: --user-data %s: %s", path, ret == -EFBIG ? "larger than 1 MiB" :
+			  ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		return ret;
+	}
+	ret = metadata_set(o->md, "user-data", (const char *)data, len);
+	free(data);
+	if (ret < 0)
+		log_error("run: --user-data %s: %s", path, strerror(-ret));
+	return ret;
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -181,12 +369,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "vcpus", required_argument, NULL, 'v' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "net", required_argument, NULL, 'n' },
+		{ "metadata", required_argument, NULL, 'M' },
+		{ "user-data", required_argument, NULL, 'U' },
 		{ "no-acpi", no_argument, NULL, 'A' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "control", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
+	unsigned int i;
 	char *end;
 	int c;
 
@@ -209,6 +400,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'n':
 			if (parse_net(optarg, o) < 0)
+				return -EINVAL;
+			break;
+		case 'M':
+			if (parse_metadata(optarg, o) < 0)
+				return -EINVAL;
+			break;
+		case 'U':
+			if (parse_user_data(optarg, o) < 0)
 				return -EINVAL;
 			break;
 		case 'd':
@@ -255,6 +454,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		log_error("run: --net: this shrike is built without virtio-net (CONFIG_VIRTIO_NET)");
 		return -EINVAL;
 	}
+	for (i = 0; i < o->nr_nics; i++)
+		if (!o->nics[i].tap && !net_user_open) {
+			log_error("run: --net user: this shrike is built without the user network (CONFIG_PACKAGE_LWIP)");
+			return -EINVAL;
+		}
+	/* Every user NIC serves metadata; without --metadata or --user-data the store is empty. */
+	for (i = 0; i < o->nr_nics; i++)
+		if (!o->nics[i].tap) {
+			if (metadata_store(o, "--net user") < 0)
+				return -EINVAL;
+			o->nics[i].user.md = o->md;
+		}
 	if (RUN_FIXED_DEVICES + o->nr_disks + o->nr_nics > VIRTIO_MMIO_MAX_DEVICES) {
 		log_error("run: %u disks and %u NICs: at most %d in all (%d virtio devices, %d of them rng, balloon "
 			  "and console)", o->nr_disks, o->nr_nics, VIRTIO_MMIO_MAX_DEVICES - RUN_FIXED_DEVICES,
@@ -504,7 +715,10 @@ static int create_virtio(struct vm *vm, struct evloop *loop, const struct run_op
 		(*nr)++;
 	}
 	for (i = 0; i < o->nr_nics; i++) {
-		ret = net_tap_open(o->nics[i].tap, &be);
+		if (o->nics[i].tap)
+			ret = net_tap_open(o->nics[i].tap, &be);
+		else
+			ret = net_user_open(&o->nics[i].user, loop, &be);
 		if (ret < 0)
 			return ret;
 		ret = virtio_net_create(vm, *nr, loop, be, o->nics[i].mac, &devs[*nr]);

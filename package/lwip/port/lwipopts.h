@@ -40,6 +40,8 @@
 #define TCP_RCV_SCALE           2
 #define TCP_WND                 (88 * TCP_MSS)
 #define TCP_SND_BUF             (88 * TCP_MSS)
+/* lwIP counts the low-water mark in 16 bits; the default (half the send buffer) is too close to the limit. */
+#define TCP_SNDLOWAT            (16 * TCP_MSS)
 #define TCP_SND_QUEUELEN        ((4 * (TCP_SND_BUF) + (TCP_MSS - 1)) / (TCP_MSS))
 #define MEMP_NUM_TCP_SEG        TCP_SND_QUEUELEN
 #define MEMP_NUM_TCP_PCB        256
