@@ -114,6 +114,7 @@ include $(TOOLCHAIN_MKS) $(filter-out $(TOOLCHAIN_MKS),$(sort $(wildcard $(TOPDI
 include $(TOPDIR)/vmm/shrike.mk
 include $(TOPDIR)/initramfs/initramfs.mk
 include $(TOPDIR)/tools/image.mk
+include $(TOPDIR)/tools/shrikectl.mk
 
 source: $(foreach p,$(PACKAGES),$(p)-source)
 
