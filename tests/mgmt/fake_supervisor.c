@@ -341,10 +341,21 @@ static void handle(const struct proto_hdr *h)
 			reply_data(h, -EINVAL, err, sizeof(err) - 1, 0);
 			return;
 		}
+		struct proto_config_result *r;
+		static uint64_t generation = 1;
+
 		memcpy(config, d->data, d->len);
 		config[d->len] = '\0';
 		record("config-put ok %u", d->len);
-		reply_status(h, 0);
+		/* As PID 1 answers: the new generation and each guest's outcome (the fake changes no guest). */
+		r = reply_start(h->id, (uint16_t)(h->type | PROTO_REPLY), 0, sizeof(*r) + NGUESTS * sizeof(r->guests[0]));
+		r->generation = ++generation;
+		r->count = NGUESTS;
+		for (i = 0; i < NGUESTS; i++) {
+			memcpy(r->guests[i].name, guests[i].info.name, sizeof(r->guests[i].name));
+			r->guests[i].outcome = PROTO_CONFIG_UNCHANGED;
+		}
+		send_out();
 		return;
 	}
 	case PROTO_EVENTS:

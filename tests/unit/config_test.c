@@ -1,4 +1,5 @@
 /* unit-sources: vmm/config/config.c vmm/config/validate.c vmm/config/filename.c vmm/lib/sha256.c */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +467,125 @@ static const char *test_file_refs(void)
 	return NULL;
 }
 
+/* Two loads of a text, for comparing guests and hosts. */
+static struct config cfg2;
+
+static int load2(const char *a, const char *b)
+{
+	memset(&errs, 0, sizeof(errs));
+	if (config_load("t.conf", a, strlen(a), 0, &cfg, &errs))
+		return -1;
+	return config_load("t.conf", b, strlen(b), 0, &cfg2, &errs);
+}
+
+static const char *test_guest_diff(void)
+{
+	static const char base[] = "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\n[guest b]\nkernel = k\n";
+	static const struct {
+		const char *text;
+		enum config_guest_diff diff;
+	} cases[] = {
+		/* only lines move: the same */
+		{ "# a comment\n\n[guest a]\n  kernel=k\nnic = user\n\nforward = tcp:80:80\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_SAME },
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\nautostart = yes\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_POLICY },
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\nshutdown-timeout = 5s\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_POLICY },
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\nafter = b\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_POLICY },
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\nrestart = no\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_POLICY },
+		{ "[guest a]\nkernel = k2\nnic = user\nforward = tcp:80:80\n[guest b]\nkernel = k\n", CONFIG_GUEST_CHANGED },
+		{ "[guest a]\nkernel = k\nmemory = 128M\nnic = user\nforward = tcp:80:80\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_CHANGED },
+		{ "[guest a]\nkernel = k\nnic = user,address=10.0.2.15\nforward = tcp:80:80\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_CHANGED },
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:81\n[guest b]\nkernel = k\n", CONFIG_GUEST_CHANGED },
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\ncmdline = x\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_CHANGED },
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\nuser-data = u\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_CHANGED },
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\ndisk = data:x\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_CHANGED },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(load2(base, cases[i].text), 0);
+		if (config_guest_diff(&cfg.guests[0], &cfg2.guests[0]) != cases[i].diff)
+			return check_fail(__FILE__, __LINE__, "case %u: diff %d, expected %d", i,
+					  config_guest_diff(&cfg.guests[0], &cfg2.guests[0]), cases[i].diff);
+		CHECK_INT(config_guest_diff(&cfg.guests[1], &cfg2.guests[1]), CONFIG_GUEST_SAME);
+		CHECK(config_host_equal(&cfg, &cfg2));
+	}
+	/* A rename changes the derived MACs too. */
+	CHECK_INT(load2("[guest a]\nkernel = k\n", "[guest b]\nkernel = k\n"), 0);
+	CHECK_INT(config_guest_diff(&cfg.guests[0], &cfg2.guests[0]), CONFIG_GUEST_CHANGED);
+
+	CHECK_INT(load2("[host]\nhostname = x\n", "[host]\nhostname = y\n"), 0);
+	CHECK(!config_host_equal(&cfg, &cfg2));
+	CHECK_INT(load2("[bridge b]\nports = eth1\n", "[bridge b]\nports = eth2\n"), 0);
+	CHECK(!config_host_equal(&cfg, &cfg2));
+	CHECK_INT(load2("[mgmt]\nlisten = 0.0.0.0:1\n", "[mgmt]\nlisten = 0.0.0.0:2\n"), 0);
+	CHECK(!config_host_equal(&cfg, &cfg2));
+	CHECK_INT(load2("[host]\nhostname = x\n", "\n\n[host]\nhostname = x\n"), 0);
+	CHECK(config_host_equal(&cfg, &cfg2));
+	return NULL;
+}
+
+/* autostart set in the text: the line rewritten or inserted; every other byte kept. */
+static const char *test_set_autostart(void)
+{
+	static const struct {
+		const char *in;
+		unsigned int guest;
+		bool on;
+		const char *out;
+	} cases[] = {
+		{ "# top\n[guest a]\nkernel = k\n\tautostart   =  no\n# keep = me\n[guest b]\nkernel = k\nautostart = no\n", 0,
+		  true,
+		  "# top\n[guest a]\nkernel = k\n\tautostart = yes\n# keep = me\n[guest b]\nkernel = k\nautostart = no\n" },
+		{ "[guest a]\nkernel = k\n[guest b]\nkernel = k\nautostart = no\n", 0, true,
+		  "[guest a]\nautostart = yes\nkernel = k\n[guest b]\nkernel = k\nautostart = no\n" },
+		{ "[guest a]\nkernel = k\n[guest b]\nkernel = k\nautostart = no\n", 1, true,
+		  "[guest a]\nkernel = k\n[guest b]\nkernel = k\nautostart = yes\n" },
+		/* the last line without its end */
+		{ "[guest a]\nkernel = k\nautostart = yes", 0, false, "[guest a]\nkernel = k\nautostart = no" },
+		{ "[guest a]\r\nkernel = k\r\n", 0, true, "[guest a]\r\nautostart = yes\r\nkernel = k\r\n" },
+		{ "[guest a]\r\nkernel = k\r\nautostart = no\r\n# x\r\n", 0, true,
+		  "[guest a]\r\nkernel = k\r\nautostart = yes\r\n# x\r\n" },
+		/* a key that merely starts like it, and a comment that mentions it, are not the line */
+		{ "[guest a]\n# autostart = no\nkernel = k\nautostarts = no\n", 0, true,
+		  "[guest a]\nautostart = yes\n# autostart = no\nkernel = k\nautostarts = no\n" },
+	};
+	unsigned int i;
+	size_t len;
+	char *out;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&errs, 0, sizeof(errs));
+		config_parse("t.conf", cases[i].in, strlen(cases[i].in), &cfg, &errs);
+		CHECK_INT(config_set_autostart(cases[i].in, strlen(cases[i].in), &cfg, cases[i].guest, cases[i].on,
+					       &out, &len), 0);
+		if (len != strlen(cases[i].out) || memcmp(out, cases[i].out, len)) {
+			const char *fail = check_fail(__FILE__, __LINE__, "case %u: got '%.*s'", i, (int)len, out);
+
+			free(out);
+			return fail;
+		}
+		/* and the result is what was asked for */
+		memset(&errs, 0, sizeof(errs));
+		config_parse("t.conf", out, len, &cfg2, &errs);
+		free(out);
+		CHECK_INT(cfg2.guests[cases[i].guest].autostart, cases[i].on);
+	}
+	memset(&errs, 0, sizeof(errs));
+	config_parse("t.conf", "[guest a]\nkernel = k\n", 21, &cfg, &errs);
+	CHECK_INT(config_set_autostart("[guest a]\nkernel = k\n", 21, &cfg, 1, true, &out, &len), -ENOENT);
+	return NULL;
+}
+
 /* address= of a user NIC: given, before or after net=, or .15 of net by default. */
 static const char *test_user_address(void)
 {
@@ -500,6 +620,8 @@ int main(void)
 		{ "config-memory-budget", test_memory_budget },
 		{ "config-file-refs", test_file_refs },
 		{ "config-user-address", test_user_address },
+		{ "config-guest-diff", test_guest_diff },
+		{ "config-set-autostart", test_set_autostart },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));

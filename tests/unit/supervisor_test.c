@@ -347,6 +347,76 @@ static const char *test_argv_bounded(void)
 	return NULL;
 }
 
+/* What a new configuration does to each guest, by its state under the old one. */
+static const char *test_plan(void)
+{
+	static struct config old, next;
+	static struct supervisor_plan plan;
+	enum guest_state state[CONFIG_MAX_GUESTS] = { GUEST_RUNNING, GUEST_RUNNING, GUEST_STOPPED, GUEST_BACKOFF,
+						      GUEST_RUNNING, GUEST_RUNNING };
+	static const char old_text[] =
+		"[bridge br0]\n"
+		"[guest same]\nkernel = k\nautostart = yes\n"
+		"[guest changed]\nkernel = k\n"
+		"[guest stopped-changed]\nkernel = k\n"
+		"[guest backoff-changed]\nkernel = k\n"
+		"[guest gone]\nkernel = k\n"
+		"[guest policy]\nkernel = k\nnic = bridge:br0\n";
+	static const char next_text[] =
+		"[bridge br0]\n"
+		"[guest same]\n# a comment\nkernel = k\nautostart = yes\n"
+		"[guest changed]\nkernel = k\nmemory = 128M\n"
+		"[guest stopped-changed]\nkernel = k\nvcpus = 2\n"
+		"[guest backoff-changed]\nkernel = k2\n"
+		"[guest policy]\nkernel = k\nnic = bridge:br0\nrestart = always\n"
+		"[guest new-auto]\nkernel = k\nautostart = yes\n"
+		"[guest new]\nkernel = k\n";
+	static const char host_text[] = "[host]\nhostname = x\n[bridge br0]\n[guest same]\nkernel = k\nautostart = yes\n";
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK_INT(config_load("t.conf", old_text, strlen(old_text), 0, &old, &errs), 0);
+	CHECK_INT(config_load("t.conf", next_text, strlen(next_text), 0, &next, &errs), 0);
+	supervisor_plan(&old, state, &next, &plan);
+	CHECK_INT(plan.old_count, 6);
+	CHECK_INT(plan.new_count, 7);
+	CHECK_INT(plan.from[0], 0);
+	CHECK_INT(plan.step[0], STEP_KEEP);
+	CHECK_INT(plan.step[1], STEP_RESTART);
+	CHECK_INT(plan.step[2], STEP_UPDATE);
+	CHECK_INT(plan.step[3], STEP_RESTART);	/* waiting to restart counts as running */
+	/* only a policy change, but it moved from index 5 to 4 with a bridge NIC: its tap name changes */
+	CHECK_INT(plan.from[4], 5);
+	CHECK_INT(plan.step[4], STEP_RESTART);
+	CHECK_INT(plan.from[5], -1);
+	CHECK_INT(plan.step[5], STEP_START);
+	CHECK_INT(plan.step[6], STEP_UPDATE);
+	CHECK(!plan.retire[0]);
+	CHECK(plan.retire[1] && plan.retire[2] && plan.retire[3] && plan.retire[4] && plan.retire[5]);
+	CHECK(plan.removed[4] && !plan.removed[0] && !plan.removed[5]);
+	CHECK_STR(plan.old_names[4], "gone");
+	CHECK(!plan.reboot_required);
+
+	/* the same file: nothing to do; a policy change in place; a host change only needs a reboot */
+	supervisor_plan(&old, state, &old, &plan);
+	for (unsigned int i = 0; i < plan.new_count; i++) {
+		CHECK_INT(plan.step[i], STEP_KEEP);
+		CHECK(!plan.retire[i]);
+	}
+	CHECK_INT(config_load("t.conf", host_text, strlen(host_text), 0, &next, &errs), 0);
+	supervisor_plan(&old, state, &next, &plan);
+	CHECK_INT(plan.step[0], STEP_KEEP);
+	CHECK(plan.reboot_required);
+	CHECK(plan.removed[1] && plan.removed[5]);
+	/* a failed guest that changed is not started by the change */
+	state[0] = GUEST_FAILED;
+	CHECK_INT(config_load("t.conf", next_text, strlen(next_text), 0, &next, &errs), 0);
+	state[1] = GUEST_FAILED;
+	supervisor_plan(&old, state, &next, &plan);
+	CHECK_INT(plan.step[0], STEP_KEEP);
+	CHECK_INT(plan.step[1], STEP_UPDATE);
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
@@ -361,6 +431,7 @@ int main(void)
 		{ "supervisor-argv-plain", test_argv_plain },
 		{ "supervisor-argv-user-nic", test_argv_user_nic },
 		{ "supervisor-argv-bounded", test_argv_bounded },
+		{ "supervisor-plan", test_plan },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));

@@ -176,6 +176,25 @@ unsigned int config_start_order(const struct config *cfg, unsigned int order[CON
 /* The payload files cfg names (cert, key, client-ca, user-data), in file order. Returns how many. */
 unsigned int config_file_refs(const struct config *cfg, struct config_file_ref refs[CONFIG_MAX_FILE_REFS]);
 
+/*
+ * How a guest differs between two configurations (PUT /v1/config): not at all; only in what the supervisor reads
+ * (autostart, after, restart, restart-limit, shutdown-timeout), which takes effect without touching a running
+ * guest; or in what its VMM runs with, which needs a restart. Line numbers never count.
+ */
+enum config_guest_diff { CONFIG_GUEST_SAME, CONFIG_GUEST_POLICY, CONFIG_GUEST_CHANGED };
+enum config_guest_diff config_guest_diff(const struct config_guest *a, const struct config_guest *b);
+
+/* True when [host], [mgmt] and the bridges of a and b are the same, line numbers aside. */
+bool config_host_equal(const struct config *a, const struct config *b);
+
+/*
+ * The text of a configuration with guest `guest` of cfg (parsed from that text) set to autostart: its autostart
+ * line rewritten, or one inserted right after its [guest NAME] line. Every other byte stays as it was. *out is
+ * malloc()ed (*out_len bytes). Returns 0, -ENOENT when there is no such guest, or -ENOMEM.
+ */
+int config_set_autostart(const char *text, size_t len, const struct config *cfg, unsigned int guest, bool autostart,
+			 char **out, size_t *out_len);
+
 /* Appends one error to errs; line 0 reports "FILE: message". */
 void config_error(struct config_errors *errs, const char *file, unsigned int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -196,13 +196,12 @@ out:
 	return ret;
 }
 
-int bootconf_write(const char *path, struct partition *part, const struct config *cfg, const char *text,
-		   size_t len, uint64_t *generation)
+int bootconf_write(const char *path, const struct partition *part, const struct config *cfg, const char *text,
+		   size_t len, struct partition *next, uint64_t *generation)
 {
 	struct config_file_ref refs[CONFIG_MAX_FILE_REFS];
 	struct partition_file files[PARTITION_MAX_FILES];
 	const struct partition_file *f;
-	struct partition next = { 0 };
 	struct blockdev dev;
 	unsigned int n, nrefs, i, j;
 	uint8_t *payload = NULL;
@@ -246,17 +245,16 @@ int bootconf_write(const char *path, struct partition *part, const struct config
 		log_error("config: writing %s: %s; the current slot stays current", path, strerror(-ret));
 		goto out;
 	}
-	/* Read back as a boot would: what the files point into from now on. */
-	ret = partition_load(&dev, &next);
-	if (ret < 0 || next.current != slot) {
+	/* Read back as the next boot would: what the files point into from now on. */
+	memset(next, 0, sizeof(*next));
+	ret = partition_load(&dev, next);
+	if (ret < 0 || next->current != slot) {
 		log_error("config: %s: reading the new slot back: %s", path, ret < 0 ? strerror(-ret) : "not current");
-		partition_release(&next);
+		partition_release(next);
 		ret = ret < 0 ? ret : -EIO;
 		goto out;
 	}
 	log_info("config: %s slot %c, generation %llu written", path, 'A' + slot, (unsigned long long)*generation);
-	partition_release(part);
-	*part = next;
 out:
 	close(fd);
 out_free:

@@ -33,11 +33,12 @@ int bootconf_check_refs(const struct config *cfg, const struct partition *part, 
 
 /*
  * Writes text as the next generation of the config partition on dev: shrike.conf and the payload files cfg names,
- * taken from part (the current slot). Power-loss safe (config/partition.c). On success part is the new current
- * slot, *generation its generation. Returns 0 or -errno (logged); part is then unchanged.
+ * taken from part (the current slot). Power-loss safe (config/partition.c). Returns 0 with next holding the slot
+ * as read back (partition_release() it) and *generation its generation, or -errno (logged; the current slot
+ * stays current).
  */
-int bootconf_write(const char *dev, struct partition *part, const struct config *cfg, const char *text, size_t len,
-		   uint64_t *generation);
+int bootconf_write(const char *dev, const struct partition *part, const struct config *cfg, const char *text,
+		   size_t len, struct partition *next, uint64_t *generation);
 
 /* Writes data to path (mode 0600, replaced if it exists, no symlinks followed). Returns 0 or -errno. */
 int bootconf_write_file(const char *path, const void *data, size_t len);

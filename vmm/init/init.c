@@ -225,7 +225,7 @@ static void other_exited(void *opaque, pid_t pid, int wstatus)
 	}
 	log_error("host network: udhcpc exited (status %d); starting it again",
 		  WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
-	dhcp_pid = hostnet_dhcp_start(&s->sv->cfg.host);
+	dhcp_pid = hostnet_dhcp_start(&s->sv->host);
 	dhcp_started = uptime_s();
 	if (dhcp_pid < 0)
 		dhcp_pid = 0;
@@ -452,7 +452,7 @@ static _Noreturn void run_pid1(struct init_state *s)
 	s->sv->other_exited = other_exited;
 	s->sv->other_opaque = s;
 	if (s->sv->configured)
-		hostnet_up(&s->sv->cfg.host, &dhcp_pid);
+		hostnet_up(&s->sv->host, &dhcp_pid);
 	dhcp_started = uptime_s();
 	if (mgmtlink_start) {
 		mgmt.sv = s->sv;

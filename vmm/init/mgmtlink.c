@@ -74,12 +74,15 @@ static void exec_mgmt(const struct config_mgmt *c, int fd)
 
 static void watch_state(void *opaque, const struct guest *g);
 static void watch_output(void *opaque, const struct guest *g, const char *data, size_t len);
+static void watch_reindex(void *opaque, const int map[CONFIG_MAX_GUESTS], unsigned int old_count);
 
-static const struct supervisor_watch watch = { .state = watch_state, .output = watch_output };
+static const struct supervisor_watch watch = {
+	.state = watch_state, .output = watch_output, .reindex = watch_reindex,
+};
 
 int mgmtlink_start(struct mgmtlink *m)
 {
-	const struct config_mgmt *c = &m->sv->cfg.mgmt;
+	const struct config_mgmt *c = &m->sv->mgmt;
 	int sv[2], ret;
 	pid_t pid;
 
@@ -237,6 +240,27 @@ static void watch_output(void *opaque, const struct guest *g, const char *data, 
 			s->dropped += len;
 		else
 			s->dropped = 0;
+	}
+}
+
+/* A new configuration moved the guests: console follows go along, or end when their guest is gone. */
+static void watch_reindex(void *opaque, const int map[CONFIG_MAX_GUESTS], unsigned int old_count)
+{
+	struct mgmtlink *m = opaque;
+	unsigned int i;
+
+	for (i = 0; i < MGMTLINK_MAX_SUBS; i++) {
+		struct mgmtlink_sub *s = &m->subs[i];
+
+		if (!s->id || s->guest < 0)
+			continue;
+		if ((unsigned int)s->guest < old_count && map[s->guest] >= 0) {
+			s->guest = map[s->guest];
+			continue;
+		}
+		if (m->fd >= 0)
+			send_event(m, PROTO_EVT_END, s->id, 0, "");
+		s->id = 0;
 	}
 }
 
@@ -498,6 +522,76 @@ static void console_read(struct mgmtlink *m, const struct proto_hdr *h, const st
 	send_out(m);
 }
 
+/* A refused configuration: -EINVAL with its "FILE:LINE: message" lines; other errors alone. */
+static void reply_config_error(struct mgmtlink *m, const struct proto_hdr *h, int ret,
+			       const struct config_errors *errs)
+{
+	struct proto_data *d;
+	size_t len = 0, n;
+	unsigned int i;
+
+	if (ret != -EINVAL || !errs->count) {
+		reply_status(m, h, ret);
+		return;
+	}
+	d = reply_start(h, ret, sizeof(*d) + PROTO_DATA_MAX);
+	for (i = 0; i < errs->count && i <= CONFIG_MAX_ERRORS; i++) {
+		n = strlen(errs->msg[i]);
+		if (len + n + 1 > PROTO_DATA_MAX)
+			break;
+		memcpy(d->data + len, errs->msg[i], n);
+		d->data[len + n] = '\n';
+		len += n + 1;
+	}
+	d->len = (uint32_t)len;
+	out.hdr.len = (uint32_t)(sizeof(out.hdr) + sizeof(*d) + len);
+	send_out(m);
+}
+
+static void config_put(struct mgmtlink *m, const struct proto_hdr *h, const struct proto_data *text)
+{
+	static struct config_errors errs;	/* 16 KiB */
+	struct supervisor_plan plan;
+	const struct supervisor *sv = m->sv;
+	struct proto_config_result *r;
+	uint64_t generation = 0;
+	unsigned int i, j;
+	int ret;
+
+	memset(&errs, 0, sizeof(errs));
+	log_info("mgmt: config put (%u bytes)", text->len);
+	ret = supervisor_config_put(m->sv, text->data, text->len, &errs, &plan, &generation);
+	if (ret < 0) {
+		reply_config_error(m, h, ret, &errs);
+		return;
+	}
+	/*
+	 * The plan's guests: the new configuration's (their names are in next_cfg until the switch, in cfg after
+	 * it, which may already have happened when no guest had to stop) and the removed ones of the old.
+	 */
+	r = reply_start(h, 0, sizeof(*r) + (plan.new_count + plan.old_count) * sizeof(r->guests[0]));
+	r->generation = generation;
+	r->reboot_required = plan.reboot_required;
+	for (j = 0; j < plan.new_count; j++) {
+		const struct config *c = sv->next_cfg ? sv->next_cfg : &sv->cfg;
+		static const uint32_t outcome[] = {
+			[STEP_KEEP] = PROTO_CONFIG_UNCHANGED, [STEP_RESTART] = PROTO_CONFIG_RESTARTED,
+			[STEP_START] = PROTO_CONFIG_STARTED, [STEP_UPDATE] = PROTO_CONFIG_UPDATED,
+		};
+
+		snprintf(r->guests[r->count].name, PROTO_NAME_MAX, "%s", c->guests[j].name);
+		r->guests[r->count++].outcome = outcome[plan.step[j]];
+	}
+	for (i = 0; i < plan.old_count; i++) {
+		if (!plan.removed[i])
+			continue;
+		snprintf(r->guests[r->count].name, PROTO_NAME_MAX, "%s", plan.old_names[i]);
+		r->guests[r->count++].outcome = PROTO_CONFIG_STOPPED;
+	}
+	out.hdr.len = (uint32_t)(sizeof(out.hdr) + sizeof(*r) + r->count * sizeof(r->guests[0]));
+	send_out(m);
+}
+
 static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 {
 	const void *p = h + 1;
@@ -550,6 +644,20 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 		d->len = (uint32_t)len;
 		memcpy(d->data, m->sv->config_text, len);
 		send_out(m);
+		return;
+	}
+	case PROTO_CONFIG_PUT:
+		config_put(m, h, p);
+		return;
+	case PROTO_GUEST_AUTOSTART: {
+		static struct config_errors errs;
+		const struct proto_guest_autostart *a = p;
+		int ret;
+
+		memset(&errs, 0, sizeof(errs));
+		log_info("mgmt: autostart %s %s", a->name, a->autostart ? "yes" : "no");
+		ret = supervisor_set_autostart(m->sv, a->name, a->autostart, &errs);
+		reply_config_error(m, h, ret, &errs);
 		return;
 	}
 	case PROTO_HOST_POWER: {

@@ -57,7 +57,34 @@ struct guest {
 struct supervisor_watch {
 	void (*state)(void *opaque, const struct guest *g);
 	void (*output)(void *opaque, const struct guest *g, const char *data, size_t len);
+	/* A new configuration took over: old guest i is now guest map[i], or gone when map[i] is -1. */
+	void (*reindex)(void *opaque, const int map[CONFIG_MAX_GUESTS], unsigned int old_count);
 };
+
+/* What a new configuration does to each guest (PUT /v1/config). */
+enum supervisor_step {
+	STEP_KEEP,		/* the same VMM configuration: not touched (policy changes take effect in place) */
+	STEP_RESTART,		/* changed while running (or waiting to restart): stopped, then started anew */
+	STEP_START,		/* new, with autostart */
+	STEP_UPDATE,		/* changed or new while stopped: the new configuration, not started */
+};
+
+struct supervisor_plan {
+	unsigned int old_count, new_count;
+	int from[CONFIG_MAX_GUESTS];		/* new guest j's index in the old configuration, -1 if new */
+	enum supervisor_step step[CONFIG_MAX_GUESTS];	/* of new guest j */
+	bool retire[CONFIG_MAX_GUESTS];		/* old guest i must be down before the switch: changed or removed */
+	bool removed[CONFIG_MAX_GUESTS];	/* old guest i is not in the new configuration */
+	char old_names[CONFIG_MAX_GUESTS][CONFIG_NAME_MAX + 1];
+	bool reboot_required;			/* [host], [mgmt] or bridges differ: they wait for the next boot */
+};
+
+/*
+ * Compares a running configuration (state[i] of each old guest) with the next one. A guest with a bridge NIC
+ * whose index moves is changed even if its section is not: its taps are named after the index.
+ */
+void supervisor_plan(const struct config *old, const enum guest_state *state, const struct config *next,
+		     struct supervisor_plan *plan);
 
 struct supervisor {
 	struct config cfg;
@@ -66,6 +93,14 @@ struct supervisor {
 	char config_dev[64];		/* its block device */
 	const char *config_text;	/* shrike.conf as written (in part, not NUL-terminated), NULL if none */
 	size_t config_len;
+	/* What the host runs with: [host] and [mgmt] of the boot configuration, until the next boot. */
+	struct config_host host;
+	struct config_mgmt mgmt;
+	/* A configuration written and being applied: it takes over once the guests it retires are down. */
+	struct config *next_cfg;	/* NULL when no apply is under way */
+	struct partition next_part;	/* the slot it was written to */
+	struct supervisor_plan plan;
+	bool reboot_required;		/* a configuration written since boot changed [host], [mgmt] or bridges */
 	struct guest guests[CONFIG_MAX_GUESTS];
 	unsigned int order[CONFIG_MAX_GUESTS], norder;
 	int epoll_fd, timer_fd;
@@ -117,6 +152,19 @@ void supervisor_list(const struct supervisor *sv);
 int supervisor_show(struct supervisor *sv, const char *name);
 
 const char *supervisor_state_name(enum guest_state state);
+
+/*
+ * PUT /v1/config: checks text as the boot would (config_load() with the host's memory, payload files taken from
+ * the current slot), writes it to the config partition's other slot, and starts applying it (the stops it needs
+ * go on after the return). Errors go to errs. Returns 0 with plan and *generation filled, -EINVAL (errs says
+ * why), -EBUSY while another apply is under way or during the shutdown, -ENODEV in the safe state, or -EIO
+ * when the write failed; on an error nothing changed.
+ */
+int supervisor_config_put(struct supervisor *sv, const char *text, size_t len, struct config_errors *errs,
+			  struct supervisor_plan *plan, uint64_t *generation);
+
+/* PUT /v1/guests/NAME/autostart: the autostart line of NAME's section rewritten and put as above. */
+int supervisor_set_autostart(struct supervisor *sv, const char *name, bool autostart, struct config_errors *errs);
 
 /*
  * The `shrike run` command line of a guest (docs/supervisor.md), for the guest's index in its configuration.

@@ -356,10 +356,12 @@ static const char *errno_message(int status)
 	}
 }
 
-static void reply_error(const struct proto_hdr *reply, struct api_result *res)
+static void reply_error(int kind, const struct proto_hdr *reply, struct api_result *res)
 {
 	const struct proto_data *d = (const void *)(reply + 1);
 	int status = errno_status(reply->status);
+	int config = kind == API_CONFIG_PUT || kind == API_AUTOSTART;
+	const char *line, *end, *nl;
 	struct json_writer w;
 
 	json_init(&w, body, sizeof(body));
@@ -367,14 +369,53 @@ static void reply_error(const struct proto_hdr *reply, struct api_result *res)
 	json_key(&w, "status");
 	json_int(&w, status);
 	json_key(&w, "error");
-	json_string(&w, errno_message(reply->status));
+	json_string(&w, config && reply->status == -EBUSY ? "a configuration is being applied; try again" :
+		    errno_message(reply->status));
 	if (reply->len > sizeof(*reply)) {
 		/* e.g. a refused config's "file:line: message" lines */
 		json_key(&w, "details");
 		json_string_len(&w, d->data, d->len);
+		if (config) {
+			/* the same lines one by one, for scripts */
+			json_key(&w, "errors");
+			json_array_begin(&w);
+			for (line = d->data, end = d->data + d->len; line < end; line = nl + 1) {
+				nl = memchr(line, '\n', (size_t)(end - line));
+				if (!nl)
+					nl = end;
+				if (nl > line)
+					json_string_len(&w, line, (size_t)(nl - line));
+			}
+			json_array_end(&w);
+		}
 	}
 	json_object_end(&w);
 	respond_json(res, status, &w);
+}
+
+/* PUT /v1/config's answer: the generation written and what happens to each guest. */
+static void config_result_json(struct json_writer *w, const struct proto_config_result *r)
+{
+	uint32_t outcome, i;
+
+	json_object_begin(w);
+	json_key(w, "status");
+	json_int(w, 200);
+	json_key(w, "result");
+	json_string(w, "applied");
+	json_key(w, "generation");
+	json_uint(w, r->generation);
+	for (outcome = 0; outcome < PROTO_CONFIG_OUTCOME_COUNT; outcome++) {
+		json_key(w, proto_config_outcome_name(outcome));
+		json_array_begin(w);
+		for (i = 0; i < r->count; i++)
+			if (r->guests[i].outcome == outcome)
+				json_string(w, r->guests[i].name);
+		json_array_end(w);
+	}
+	json_key(w, "reboot_required");
+	json_bool(w, (int)r->reboot_required);
+	json_object_end(w);
 }
 
 void api_reply(int kind, const struct proto_hdr *reply, struct api_result *res)
@@ -387,7 +428,7 @@ void api_reply(int kind, const struct proto_hdr *reply, struct api_result *res)
 	memset(res, 0, sizeof(*res));
 	res->kind = kind;
 	if (reply->status < 0 && kind != API_METRICS) {
-		reply_error(reply, res);
+		reply_error(kind, reply, res);
 		return;
 	}
 	json_init(&w, body, sizeof(body));
@@ -438,20 +479,23 @@ void api_reply(int kind, const struct proto_hdr *reply, struct api_result *res)
 		respond_json(res, 200, &w);
 		return;
 	}
+	case API_CONFIG_PUT:
+		config_result_json(&w, p);
+		respond_json(res, 200, &w);
+		return;
 	case API_ACTION:
 	case API_AUTOSTART:
 	case API_BALLOON:
 	case API_CONSOLE_INPUT:
-	case API_CONFIG_PUT:
 	case API_POWER:
 		/* accepted: PID 1 carries it out (a shutdown takes as long as the guest takes) */
 		json_object_begin(&w);
 		json_key(&w, "status");
-		json_int(&w, kind == API_CONFIG_PUT || kind == API_AUTOSTART ? 200 : 202);
+		json_int(&w, kind == API_AUTOSTART ? 200 : 202);
 		json_key(&w, "result");
-		json_string(&w, kind == API_CONFIG_PUT ? "applied" : kind == API_AUTOSTART ? "saved" : "accepted");
+		json_string(&w, kind == API_AUTOSTART ? "saved" : "accepted");
 		json_object_end(&w);
-		respond_json(res, kind == API_CONFIG_PUT || kind == API_AUTOSTART ? 200 : 202, &w);
+		respond_json(res, kind == API_AUTOSTART ? 200 : 202, &w);
 		return;
 	case API_CONSOLE:
 	case API_CONSOLE_FOLLOW:

@@ -11,6 +11,16 @@ static const char *const action_names[PROTO_ACTION_COUNT] = {
 	"start", "shutdown", "reboot", "destroy", "pause", "resume",
 };
 
+/* The keys of PUT /v1/config's answer. */
+static const char *const outcome_names[PROTO_CONFIG_OUTCOME_COUNT] = {
+	"restarted", "started", "stopped", "unchanged", "updated",
+};
+
+const char *proto_config_outcome_name(uint32_t outcome)
+{
+	return outcome < PROTO_CONFIG_OUTCOME_COUNT ? outcome_names[outcome] : "unknown";
+}
+
 const char *proto_state_name(uint32_t state)
 {
 	return state < PROTO_STATE_COUNT ? state_names[state] : "unknown";
@@ -152,11 +162,22 @@ static int reply_ok(uint16_t type, int32_t status, const unsigned char *p, size_
 	case PROTO_CONSOLE_FOLLOW:
 	case PROTO_CONFIG_GET:
 		return data_ok(p, payload);
+	case PROTO_CONFIG_PUT: {
+		const struct proto_config_result *r = (const void *)p;
+
+		if (payload < sizeof(*r) || r->count > PROTO_MAX_GUESTS || r->reboot_required > 1 ||
+		    !counted_ok(payload, sizeof(*r), (uint64_t)r->count * sizeof(r->guests[0])))
+			return 0;
+		for (i = 0; i < r->count; i++)
+			if (!name_ok(r->guests[i].name) || r->guests[i].outcome >= PROTO_CONFIG_OUTCOME_COUNT ||
+			    r->guests[i].reserved)
+				return 0;
+		return 1;
+	}
 	case PROTO_GUEST_ACTION:
 	case PROTO_GUEST_AUTOSTART:
 	case PROTO_GUEST_BALLOON:
 	case PROTO_CONSOLE_INPUT:
-	case PROTO_CONFIG_PUT:
 	case PROTO_EVENTS:
 	case PROTO_HOST_POWER:
 		return payload == 0;

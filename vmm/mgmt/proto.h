@@ -50,7 +50,7 @@ enum proto_type {
 	PROTO_CONSOLE_INPUT,		/* proto_console_input -> none */
 	PROTO_UNSUBSCRIBE,		/* none, id = the subscription's; no reply */
 	PROTO_CONFIG_GET,		/* none -> proto_data: the active config text */
-	PROTO_CONFIG_PUT,		/* proto_data: new config text -> none (or -EINVAL + proto_data errors) */
+	PROTO_CONFIG_PUT,		/* proto_data: new config text -> proto_config_result (or -EINVAL + errors) */
 	PROTO_EVENTS,			/* none -> none; then PROTO_EVT_STATE */
 	PROTO_HOST_POWER,		/* proto_host_power -> none */
 
@@ -169,6 +169,32 @@ struct proto_host_info {
 	uint32_t kvm_ok;		/* the boot probe ran a guest */
 	uint32_t guests;
 };
+
+/* What a config put did to a guest (docs/api.md, PUT /v1/config). */
+enum proto_config_outcome {
+	PROTO_CONFIG_RESTARTED,		/* changed while it ran: stopped, then started with the new config */
+	PROTO_CONFIG_STARTED,		/* new, with autostart */
+	PROTO_CONFIG_STOPPED,		/* no longer in the config: stopped and gone */
+	PROTO_CONFIG_UNCHANGED,		/* not touched */
+	PROTO_CONFIG_UPDATED,		/* changed or new while stopped: the new config is in force, not started */
+	PROTO_CONFIG_OUTCOME_COUNT
+};
+
+struct proto_config_guest {
+	char name[PROTO_NAME_MAX];
+	uint32_t outcome;		/* enum proto_config_outcome */
+	uint32_t reserved;
+};
+
+/* The answer to a config put that was written; the restarts and stops it started go on after it. */
+struct proto_config_result {
+	uint64_t generation;		/* of the slot written */
+	uint32_t reboot_required;	/* [host], [mgmt] or bridges changed: they take effect at the next boot */
+	uint32_t count;			/* at most PROTO_MAX_GUESTS: the new guests and the removed ones */
+	struct proto_config_guest guests[];
+};
+
+const char *proto_config_outcome_name(uint32_t outcome);
 
 struct proto_state_event {
 	char name[PROTO_NAME_MAX];
