@@ -18,7 +18,6 @@
 #define LWIP_DHCP               0
 #define LWIP_DNS                0
 #define LWIP_STATS              0
-#define LWIP_SINGLE_NETIF       1
 /* The guest's address is known, so lwIP never has to ask for it (an inbound forward connects at once). */
 #define ETHARP_SUPPORT_STATIC_ENTRIES 1
 
