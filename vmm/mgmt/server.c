@@ -341,7 +341,8 @@ static void conn_run(struct conn *c)
 					c->out = NULL;
 					c->out_cap = 0;
 				}
-				if (c->close_after) {
+				/* A stream asked for with Connection: close ends when the stream does (PROTO_EVT_END). */
+				if (c->close_after && !(c->stream && c->sub_id)) {
 					conn_close(c);
 					return;
 				}
@@ -518,7 +519,7 @@ static void sup_reply(const struct proto_hdr *h)
 	if (res.stream && res.status == 200)
 		c->sub_id = h->id;
 	respond(c, &res);
-	if (c->close_after && c->sub_id) {
+	if (c->head_only && c->sub_id) {
 		/* a HEAD on a stream: PID 1 need not keep feeding it */
 		sup_send_simple(PROTO_UNSUBSCRIBE, c->sub_id);
 		c->sub_id = 0;
