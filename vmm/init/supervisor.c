@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "init/bootconf.h"
+#include "init/hostnet.h"
 #include "init/partlabel.h"
 #include "init/supervisor.h"
 #include "lib/log.h"
@@ -333,6 +334,28 @@ static int write_user_data(struct supervisor *sv, const struct config_guest *c)
 	return ret;
 }
 
+/* The taps of the guest's bridge NICs, ready for its VMM to open: named as in supervisor_build_args(). */
+static int attach_taps(const struct guest *g)
+{
+	const struct config_guest *c = g->cfg;
+	char tap[CONFIG_IFNAME_MAX + 1];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < c->nnics; i++) {
+		if (c->nics[i].kind != CONFIG_NIC_BRIDGE)
+			continue;
+		snprintf(tap, sizeof(tap), "vm%un%u", g->index, i);
+		ret = hostnet_tap_attach(tap, c->nics[i].bridge);
+		if (ret < 0) {
+			log_error("guest %s: nic %u: tap %s on bridge %s could not be set up", c->name, i, tap,
+				  c->nics[i].bridge);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /* The child's side of a start: never returns. */
 static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_args *a, int in, int out)
 {
@@ -386,6 +409,8 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 	ret = supervisor_build_args(g->cfg, g->index, PARTLABEL_SYSFS, &args);
 	if (!ret)
 		ret = write_user_data(sv, g->cfg);
+	if (!ret)
+		ret = attach_taps(g);
 	if (ret < 0)
 		goto fail;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -741,6 +766,8 @@ void supervisor_boot(struct supervisor *sv)
 		log_error("safe state: no data partition, no guests started");
 		return;
 	}
+	/* Before any guest: their taps are attached to the bridges as they start. */
+	hostnet_bridges_up(&sv->cfg);
 	for (i = 0; i < sv->norder; i++) {
 		struct guest *g = &sv->guests[sv->order[i]];
 
