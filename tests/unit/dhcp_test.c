@@ -177,7 +177,8 @@ static const char *check_options(const uint8_t *opts, const uint8_t *want, size_
 
 	for (i = 0; i < len; i++)
 		if (opts[i] != want[i])
-			return check_fail(__FILE__, __LINE__, "option byte %zu is %u, expected %u", i, opts[i], want[i]);
+			return check_fail(__FILE__, __LINE__, "option byte %zu is %u, expected %u", i, opts[i],
+					  want[i]);
 	for (; i < 60; i++)
 		CHECK_INT(opts[i], 0);
 	return NULL;
@@ -393,7 +394,8 @@ static const char *test_truncations(void)
 
 	for (n = 0; n < len; n++)
 		if (input(&c, f, n, o, sizeof(o)))
-			return check_fail(__FILE__, __LINE__, "a DISCOVER cut to %zu of %zu bytes was answered", n, len);
+			return check_fail(__FILE__, __LINE__, "a DISCOVER cut to %zu of %zu bytes was answered", n,
+					  len);
 	CHECK(input(&c, f, len, o, sizeof(o)) > 0);
 	/* Ethernet padding after the datagram is fine. */
 	memset(f + len, 0, 20);

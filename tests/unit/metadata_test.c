@@ -218,7 +218,8 @@ static const char *test_ttl_bounds(void)
 static const char *test_listing_and_json(void)
 {
 	/* A quote, a backslash, controls, DEL, é, 😀, then invalid UTF-8: a stray byte, an overlong '/', a surrogate. */
-	static const char value[] = "q\"b\\\n\x01\x1f\x7f \xc3\xa9 \xf0\x9f\x98\x80 \xff \xc0\xaf \xed\xa0\x80 \xe2\x82";
+	static const char value[] = "q\"b\\\n\x01\x1f\x7f \xc3\xa9 \xf0\x9f\x98\x80 "
+				    "\xff \xc0\xaf \xed\xa0\x80 \xe2\x82";
 	static const char json[] = "{\"a\":\"q\\\"b\\\\\\u000a\\u0001\\u001f\\u007f \xc3\xa9 \xf0\x9f\x98\x80 "
 				   "\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\",\"mem\":\"256M\","
 				   "\"name\":\"web\",\"z\":\"\"}";
@@ -378,7 +379,8 @@ static const char *test_malformed(void)
 		{ "PUT /latest/api/token HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400 },
 		/* Valid ones for contrast: LF line ends, an unknown header, a body on GET that is ignored. */
 		{ "PUT /latest/api/token HTTP/1.1\nX-metadata-token-ttl-seconds: 5\n\n", 200 },
-		{ "PUT /latest/api/token HTTP/1.1\r\nX-Thing: \xc3\xa9\r\nX-metadata-token-ttl-seconds: 5\r\n\r\n", 200 },
+		{ "PUT /latest/api/token HTTP/1.1\r\nX-Thing: \xc3\xa9\r\nX-metadata-token-ttl-seconds: 5\r\n\r\n",
+		  200 },
 		{ "PUT /latest/api/token HTTP/1.1\r\nX-metadata-token-ttl-seconds: 5\r\nContent-Length: 4\r\n\r\nbody",
 		  200 },
 		{ "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nxy", 405 },
