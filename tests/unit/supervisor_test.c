@@ -417,6 +417,102 @@ static const char *test_plan(void)
 	return NULL;
 }
 
+/*
+ * A config put on a partition image in a file, with guests that are not running (none is started here): the
+ * write, the new slot as the next boot would read it, a refused config leaving everything as it was, and the
+ * autostart edit going the same way.
+ */
+static const char *test_config_put(void)
+{
+	static struct supervisor sv;
+	static struct config_errors e;
+	static const char conf1[] = "# demo\n[guest web]\nkernel = k\nuser-data = web.yaml\n[guest old]\nkernel = k\n";
+	static const char conf2[] = "# demo\n[guest web]\nkernel = k\nuser-data = web.yaml\nmemory = 128M\n"
+				    "[guest new]\nkernel = k\n";
+	struct partition_file files[2] = { { .name = "shrike.conf" }, { .name = "web.yaml" } };
+	struct supervisor_plan plan;
+	const struct partition_file *f;
+	struct blockdev dev;
+	uint64_t gen = 0;
+	uint8_t *payload;
+	size_t len;
+	int fd, slot;
+	char path[] = "/tmp/shrike-config-put-XXXXXX";
+
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	CHECK_INT(ftruncate(fd, 64 * 1024), 0);
+	files[0].data = (const uint8_t *)conf1;
+	files[0].len = strlen(conf1);
+	files[1].data = (const uint8_t *)"#cloud-config\n";
+	files[1].len = 14;
+	CHECK_INT(partition_pack(files, 2, &payload, &len), 0);
+	CHECK_INT(blockdev_init_fd(&dev, fd), 0);
+	CHECK_INT(partition_write(&dev, payload, len, &slot, &gen), 0);
+	free(payload);
+
+	CHECK_INT(supervisor_init(&sv), 0);
+	CHECK_INT(partition_load(&dev, &sv.part), 0);
+	f = partition_find(&sv.part, "shrike.conf");
+	sv.config_text = (const char *)f->data;
+	sv.config_len = f->len;
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(config_load("shrike.conf", sv.config_text, sv.config_len, 0, &sv.cfg, &e), 0);
+	sv.configured = true;
+	snprintf(sv.config_dev, sizeof(sv.config_dev), "%s", path);
+	for (unsigned int i = 0; i < sv.cfg.nguests; i++) {
+		sv.guests[i].cfg = &sv.cfg.guests[i];
+		sv.guests[i].index = i;
+	}
+	sv.norder = config_start_order(&sv.cfg, sv.order);
+
+	/* refused: a payload file that is not in the partition; nothing written */
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(supervisor_config_put(&sv, "[guest web]\nkernel = k\nuser-data = nope\n", 39, &e, &plan, &gen),
+		  -EINVAL);
+	CHECK_INT(e.count, 1);
+	CHECK_STR(e.msg[0], "shrike.conf:3: nope is not a file of the config partition");
+	CHECK_INT(sv.part.slots[sv.part.current].generation, 1);
+	CHECK(sv.next_cfg == NULL);
+
+	/* accepted: generation 2 in slot B, applied at once since no guest runs */
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(supervisor_config_put(&sv, conf2, strlen(conf2), &e, &plan, &gen), 0);
+	CHECK_INT(gen, 2);
+	CHECK_INT(plan.step[0], STEP_UPDATE);
+	CHECK_INT(plan.step[1], STEP_UPDATE);
+	CHECK(plan.removed[1]);
+	CHECK(sv.next_cfg == NULL);
+	CHECK_INT(sv.cfg.nguests, 2);
+	CHECK_STR(sv.guests[1].cfg->name, "new");
+	CHECK_INT(sv.part.current, 1);
+	CHECK_INT(sv.config_len, strlen(conf2));
+	CHECK(!memcmp(sv.config_text, conf2, sv.config_len));
+	CHECK(partition_find(&sv.part, "web.yaml"));
+
+	/* autostart: the text edited, written as generation 3, nothing else changed */
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(supervisor_set_autostart(&sv, "new", false, &e), 0);	/* already no: nothing written */
+	CHECK_INT(sv.part.slots[sv.part.current].generation, 2);
+	/* a policy change only: not started, though it is autostart now (that is for the next boot) */
+	CHECK_INT(supervisor_set_autostart(&sv, "web", true, &e), 0);
+	CHECK_INT(sv.part.slots[sv.part.current].generation, 3);
+	CHECK(sv.guests[0].cfg->autostart);
+	CHECK_INT(sv.guests[0].state, GUEST_STOPPED);
+	CHECK_INT(sv.config_len, strlen(conf2) + strlen("autostart = yes\n"));
+	CHECK(!memcmp(sv.config_text, "# demo\n[guest web]\nautostart = yes\nkernel = k\n", 46));
+	CHECK_INT(supervisor_set_autostart(&sv, "nobody", true, &e), -ENOENT);
+
+	/* and the next boot reads what was written */
+	partition_release(&sv.part);
+	CHECK_INT(partition_load(&dev, &sv.part), 0);
+	CHECK_INT(sv.part.slots[sv.part.current].generation, 3);
+	partition_release(&sv.part);
+	close(fd);
+	unlink(path);
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
@@ -432,6 +528,7 @@ int main(void)
 		{ "supervisor-argv-user-nic", test_argv_user_nic },
 		{ "supervisor-argv-bounded", test_argv_bounded },
 		{ "supervisor-plan", test_plan },
+		{ "supervisor-config-put", test_config_put },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));
