@@ -25,6 +25,7 @@
 #define USER_QUEUE		512
 /* We offer no offloads, so a guest frame is at most an MTU of 1500 plus the Ethernet header. */
 #define USER_FRAME_MAX		1514
+#define USER_FRAME_MIN		60
 #define USER_TICK_MS		250
 #define USER_LEASE_SECONDS	86400
 
@@ -234,12 +235,16 @@ static int user_send(struct net_backend *be, const struct iovec *iov, int iovcnt
 		pthread_mutex_unlock(&user_lock);
 		return -EINVAL;
 	}
-	/* The one copy on the way in: straight into the pbuf that lwIP will own, rewritten in place. */
-	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	/*
+	 * The one copy on the way in: straight into the pbuf that lwIP will own, rewritten in place. A runt is padded
+	 * to Ethernet's minimum as a NIC would: lwIP reads a whole ARP header from any ARP frame (found by fuzzing).
+	 */
+	p = pbuf_alloc(PBUF_RAW, (u16_t)(len < USER_FRAME_MIN ? USER_FRAME_MIN : len), PBUF_RAM);
 	if (!p) {
 		pthread_mutex_unlock(&user_lock);
 		return -ENOMEM;
 	}
+	memset((uint8_t *)p->payload + len, 0, p->tot_len - len);
 	for (i = 0; i < iovcnt; i++) {
 		memcpy((uint8_t *)p->payload + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
