@@ -62,8 +62,10 @@ static const struct command {
 } commands[] = {
 	{ "init", NULL, init_run, NULL, "the PID 1 role; run by hand it only prints what it would report" },
 	{ "run", NULL, NULL, run_main,
-	  "boot a guest: run --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT] [--mem 256M] [--vcpus N]\n"
+	  "boot a guest: run --kernel BZIMAGE|VMLINUX [--initrd FILE] [--cmdline TEXT] [--mem 256M] [--vcpus N]\n"
 	  "              [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]... [--console serial|virtio]\n"
+	  "              [--net user[,mac=MAC][,net=A.B.C.D/N][,address=A.B.C.D][,forward=tcp:HOST:GUEST]...\n"
+	  "              [,loopback]]... [--metadata KEY=VALUE]... [--user-data FILE]\n"
 	  "              [--control SOCKET] [--no-acpi]; SIGPWR presses the guest's power button;\n"
 	  "              exit 0 poweroff, 10 reboot, 11 crash, 12 SIGTERM/SIGINT, 1 error, 2 usage" },
 	{ "ctl", NULL, NULL, control_client_main,

@@ -43,9 +43,6 @@
 #include "virtio/net.h"
 #include "virtio/rng.h"
 
-/* The metadata service comes with the user network (CONFIG_PACKAGE_LWIP): weak, so run links without it. */
-#pragma weak metadata_create
-#pragma weak metadata_set
 
 #define MIB			(1024ULL * 1024)
 #define RUN_MIN_MEM		(32 * MIB)
@@ -81,7 +78,7 @@ struct run_opts {
 		struct net_user_conf user;
 	} nics[RUN_MAX_NICS];
 	unsigned int nr_nics;
-	struct metadata *md;	/* --metadata and --user-data; lives as long as the process */
+	struct metadata *md;	/* --metadata and --user-data; freed by run_main() */
 	bool no_acpi;
 	bool virtio_console;	/* --console virtio: input goes to hvc0, not the UART */
 	const char *control;	/* --control PATH */
@@ -1008,6 +1005,13 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 	return vm_status(why);
 }
 
+static void opts_release(struct run_opts *o)
+{
+	if (o->md)
+		metadata_destroy(o->md);
+	o->md = NULL;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct timespec now;
@@ -1016,8 +1020,10 @@ int run_main(int argc, char **argv)
 	int sig_fd, status;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (parse_opts(argc, argv, &o) < 0)
+	if (parse_opts(argc, argv, &o) < 0) {
+		opts_release(&o);
 		return RUN_EXIT_USAGE;
+	}
 	o.start_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 	/* Blocked before any thread starts, so only the signalfd sees them. */
 	sigemptyset(&stop);
@@ -1029,10 +1035,12 @@ int run_main(int argc, char **argv)
 	if (sig_fd < 0) {
 		log_error("run: signalfd: %s", strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		opts_release(&o);
 		return RUN_EXIT_ERROR;
 	}
 	status = run_vm(&o, sig_fd);
 	close(sig_fd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	opts_release(&o);
 	return status;
 }

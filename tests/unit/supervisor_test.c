@@ -248,6 +248,38 @@ static const char *test_zombie_seen(void)
 	return NULL;
 }
 
+/* A VMM's memory besides the guest's RAM: every mapping's Rss but the one exactly the guest's size. */
+static const char *test_vmm_private_memory(void)
+{
+	static const char smaps[] =
+		"55d0a0000000-55d0a0100000 r-xp 00000000 00:02 12 /bin/shrike\n"
+		"Size:               1024 kB\nKernelPageSize:        4 kB\nRss:                 300 kB\n"
+		"7f0000000000-7f0008000000 rw-p 00000000 00:00 0\n"
+		"Size:             131072 kB\nRss:               65536 kB\nPss:               65536 kB\n"
+		"7f0010000000-7f0010200000 rw-p 00000000 00:00 0 [heap]\n"
+		"Size:               2048 kB\nRss:                 120 kB\n";
+	char dir[] = "/tmp/shrike-smaps-XXXXXX", path[80];
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/4242", dir);
+	CHECK_INT(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/4242/smaps", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs(smaps, f);
+	fclose(f);
+	CHECK_INT(procscan_vmm_private_kib(dir, 4242, 128ULL << 20), 420);
+	/* A guest of another size: its RAM is not recognised, so everything counts. */
+	CHECK_INT(procscan_vmm_private_kib(dir, 4242, 64ULL << 20), 65956);
+	CHECK_INT(procscan_vmm_private_kib(dir, 4243, 128ULL << 20), -ENOENT);
+	/* This very process, as the appliance reads a VMM: some memory, and not an error. */
+	CHECK(procscan_vmm_private_kib("/proc", getpid(), 1) > 0);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	CHECK_INT(system(path), 0);
+	return NULL;
+}
+
 static struct config cfg;
 static struct config_errors errs;
 static struct supervisor_args args;
@@ -524,6 +556,7 @@ int main(void)
 		{ "supervisor-limit-change", test_limit_change },
 		{ "supervisor-partlabel", test_partlabel },
 		{ "supervisor-zombie-seen", test_zombie_seen },
+		{ "supervisor-vmm-private-memory", test_vmm_private_memory },
 		{ "supervisor-argv-plain", test_argv_plain },
 		{ "supervisor-argv-user-nic", test_argv_user_nic },
 		{ "supervisor-argv-bounded", test_argv_bounded },

@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,4 +56,25 @@ int procscan_zombies(const char *proc_dir, pid_t *pids, unsigned int max)
 	}
 	closedir(dir);
 	return (int)count;
+}
+
+long procscan_vmm_private_kib(const char *proc_dir, pid_t pid, unsigned long long guest_bytes)
+{
+	unsigned long long size = 0, kib, sum = 0;
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/smaps", proc_dir, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* Each mapping's block has a Size: line and, later, its Rss: line. */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Size: %llu kB", &kib) == 1)
+			size = kib;
+		else if (sscanf(line, "Rss: %llu kB", &kib) == 1 && size * 1024 != guest_bytes)
+			sum += kib;
+	}
+	fclose(f);
+	return (long)sum;
 }

@@ -11,4 +11,12 @@
  */
 int procscan_zombies(const char *proc_dir, pid_t *pids, unsigned int max);
 
+/*
+ * What a guest's VMM process holds in memory besides the guest's RAM: the resident size of every mapping of pid
+ * (proc_dir/PID/smaps) except those exactly guest_bytes long, which is how run maps the guest's RAM. It is the
+ * VMM's own cost (code, heap, device and network buffers), the figure tests/bench/vmm reports too. Returns KiB,
+ * or -errno.
+ */
+long procscan_vmm_private_kib(const char *proc_dir, pid_t pid, unsigned long long guest_bytes);
+
 #endif

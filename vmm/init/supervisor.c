@@ -14,6 +14,7 @@
 #include "init/bootconf.h"
 #include "init/hostnet.h"
 #include "init/partlabel.h"
+#include "init/procscan.h"
 #include "init/supervisor.h"
 #include "lib/log.h"
 
@@ -1026,6 +1027,12 @@ int supervisor_show(struct supervisor *sv, const char *name)
 	       g->exits[RESTART_EXIT_POWEROFF], g->exits[RESTART_EXIT_REBOOT], g->exits[RESTART_EXIT_CRASH],
 	       g->exits[RESTART_EXIT_STOPPED], g->exits[RESTART_EXIT_ERROR], g->exits[RESTART_EXIT_SIGNAL],
 	       g->failures.count);
+	if (g->pid > 0) {
+		long kib = procscan_vmm_private_kib("/proc", g->pid, g->cfg->memory);
+
+		if (kib >= 0)
+			printf("%s: vmm memory %ld KiB besides the guest's RAM\n", name, kib);
+	}
 	printf("%s: console history %llu bytes kept of %llu\n", name,
 	       (unsigned long long)(g->history.buf ? g->history.end - ring_start(&g->history) : 0),
 	       (unsigned long long)(g->history.buf ? g->history.end : 0));

@@ -19,16 +19,19 @@
 
 struct metadata;
 
-/* Returns an empty store, or NULL when out of memory. */
-struct metadata *metadata_create(void);
-void metadata_destroy(struct metadata *md);
+/*
+ * Returns an empty store, or NULL when out of memory. Built with the user network (CONFIG_PACKAGE_LWIP); the
+ * three functions run calls are weak, so run links without it.
+ */
+struct metadata *metadata_create(void) __attribute__((weak));
+void metadata_destroy(struct metadata *md) __attribute__((weak));
 
 /*
  * Copies len bytes of value (any bytes; NUL is fine) under key. Keys are 1..63 of [a-z0-9-]; "user-data" is
  * served at /latest/user-data, every other key under /latest/meta-data/. Setting a key twice replaces its value.
  * Returns 0, -EINVAL for a bad key, or -ENOMEM.
  */
-int metadata_set(struct metadata *md, const char *key, const char *value, size_t len);
+int metadata_set(struct metadata *md, const char *key, const char *value, size_t len) __attribute__((weak));
 
 /*
  * req: the bytes received so far on one guest connection to 169.254.169.254:80. Returns the length of a complete
