@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/be.h"
+#include "net/checksum.h"
 #include "net/dhcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,11 +23,6 @@ static const struct dhcp_server_conf conf = {
 	.hostname = "web",
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /*
  * Any frame: the reply fits cap exactly (the buffer is heap-allocated to cap, so ASan sees a write past it), is
  * addressed to the guest with a correct IPv4 header checksum and consistent lengths, is refused when cap is one
@@ -34,22 +31,17 @@ static uint16_t get16(const uint8_t *p)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *out = malloc(DHCP_REPLY_MAX), *again;
-	uint32_t sum = 0;
-	size_t n, i;
+	size_t n;
 
 	n = dhcp_server_input(&conf, data, size, out, DHCP_REPLY_MAX);
 	if (n > DHCP_REPLY_MAX)
 		__builtin_trap();
 	if (n) {
-		if (n < 14 + 20 + 8 + 300 || memcmp(out, conf.guest_mac, 6) || get16(out + 12) != 0x0800)
+		if (n < 14 + 20 + 8 + 300 || memcmp(out, conf.guest_mac, 6) || be_get16(out + 12) != 0x0800)
 			__builtin_trap();
-		if (get16(out + 14 + 2) != n - 14 || get16(out + 14 + 20 + 4) != n - 14 - 20)
+		if (be_get16(out + 14 + 2) != n - 14 || be_get16(out + 14 + 20 + 4) != n - 14 - 20)
 			__builtin_trap();
-		for (i = 0; i < 20; i += 2)
-			sum += get16(out + 14 + i);
-		while (sum >> 16)
-			sum = (sum & 0xffff) + (sum >> 16);
-		if (sum != 0xffff)
+		if (inet_checksum(out + 14, 20, 0))
 			__builtin_trap();
 		again = malloc(n - 1);
 		if (dhcp_server_input(&conf, data, size, again, n - 1))

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "lib/be.h"
+#include "net/checksum.h"
 #include "net/dhcp.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -30,42 +32,6 @@ static struct dhcp_server_conf conf(void)
 	return c;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-/* RFC 1071 over len bytes plus an initial sum; 0 when the data carries a correct checksum. */
-static uint16_t csum(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* How a test request differs from a plain DHCPDISCOVER broadcast by the guest. */
 struct req {
 	const uint8_t *eth_src, *eth_dst, *chaddr;
@@ -89,27 +55,27 @@ static size_t build(uint8_t *f, const struct req *r)
 	memset(f, 0, 14 + total);
 	memcpy(f, r->eth_dst ? r->eth_dst : bcast_mac, 6);
 	memcpy(f + 6, r->eth_src ? r->eth_src : guest_mac, 6);
-	put16(f + 12, 0x0800);
+	be_put16(f + 12, 0x0800);
 	ip[0] = (uint8_t)(0x40 | ihl / 4);
-	put16(ip + 2, (uint16_t)total);
-	put16(ip + 6, r->frag);
+	be_put16(ip + 2, (uint16_t)total);
+	be_put16(ip + 6, r->frag);
 	ip[8] = 64;
 	ip[9] = 17;
-	put32(ip + 16, r->ip_dst ? r->ip_dst : 0xffffffff);
+	be_put32(ip + 16, r->ip_dst ? r->ip_dst : 0xffffffff);
 	if (r->ip_opts) {
 		ip[20] = 0x94;		/* router alert, as some stacks add */
 		ip[21] = 4;
 	}
-	put16(ip + 10, csum(0, ip, ihl));
-	put16(udp, 68);
-	put16(udp + 2, 67);
-	put16(udp + 4, (uint16_t)(8 + blen));
+	be_put16(ip + 10, inet_checksum(ip, ihl, 0));
+	be_put16(udp, 68);
+	be_put16(udp + 2, 67);
+	be_put16(udp + 4, (uint16_t)(8 + blen));
 	b[0] = 1;
 	b[1] = 1;
 	b[2] = 6;
-	put32(b + 4, 0x12345678);
-	put16(b + 10, r->flags);
-	put32(b + 12, r->ciaddr);
+	be_put32(b + 4, 0x12345678);
+	be_put16(b + 10, r->flags);
+	be_put32(b + 12, r->ciaddr);
 	memcpy(b + 28, r->chaddr ? r->chaddr : guest_mac, 6);
 	memcpy(b + 236, "\x63\x82\x53\x63", 4);
 	memcpy(b + 240, opts, opts_len);
@@ -141,29 +107,28 @@ static const char *check_reply(const uint8_t *o, size_t n, uint32_t ip_dst, uint
 	CHECK_INT(n, 14 + 20 + 8 + 300);
 	CHECK(!memcmp(o, guest_mac, 6));
 	CHECK(!memcmp(o + 6, server_mac, 6));
-	CHECK_INT(get16(o + 12), 0x0800);
+	CHECK_INT(be_get16(o + 12), 0x0800);
 	CHECK_INT(ip[0], 0x45);
-	CHECK_INT(get16(ip + 2), n - 14);
-	CHECK_INT(get16(ip + 6) & 0x3fff, 0);
+	CHECK_INT(be_get16(ip + 2), n - 14);
+	CHECK_INT(be_get16(ip + 6) & 0x3fff, 0);
 	CHECK_INT(ip[9], 17);
-	CHECK_INT(csum(0, ip, 20), 0);
-	CHECK_INT(get32(ip + 12), IP(10, 0, 2, 2));
-	CHECK_INT(get32(ip + 16), ip_dst);
-	CHECK_INT(get16(udp), 67);
-	CHECK_INT(get16(udp + 2), 68);
-	CHECK_INT(get16(udp + 4), n - 14 - 20);
-	CHECK(get16(udp + 6) != 0);
-	pseudo = (get32(ip + 12) >> 16) + (get32(ip + 12) & 0xffff) + (get32(ip + 16) >> 16) +
-		 (get32(ip + 16) & 0xffff) + 17 + get16(udp + 4);
-	CHECK_INT(csum(pseudo, udp, get16(udp + 4)), 0);
+	CHECK_INT(inet_checksum(ip, 20, 0), 0);
+	CHECK_INT(be_get32(ip + 12), IP(10, 0, 2, 2));
+	CHECK_INT(be_get32(ip + 16), ip_dst);
+	CHECK_INT(be_get16(udp), 67);
+	CHECK_INT(be_get16(udp + 2), 68);
+	CHECK_INT(be_get16(udp + 4), n - 14 - 20);
+	CHECK(be_get16(udp + 6) != 0);
+	pseudo = inet_pseudo_sum(be_get32(ip + 12), be_get32(ip + 16), 17, be_get16(udp + 4));
+	CHECK_INT(inet_checksum(udp, be_get16(udp + 4), pseudo), 0);
 	CHECK_INT(b[0], 2);
 	CHECK_INT(b[1], 1);
 	CHECK_INT(b[2], 6);
-	CHECK_INT(get32(b + 4), 0x12345678);
-	CHECK_INT(get16(b + 10), flags);
-	CHECK_INT(get32(b + 12), ciaddr);
-	CHECK_INT(get32(b + 16), yiaddr);
-	CHECK_INT(get32(b + 24), 0);
+	CHECK_INT(be_get32(b + 4), 0x12345678);
+	CHECK_INT(be_get16(b + 10), flags);
+	CHECK_INT(be_get32(b + 12), ciaddr);
+	CHECK_INT(be_get32(b + 16), yiaddr);
+	CHECK_INT(be_get32(b + 24), 0);
 	CHECK(!memcmp(b + 28, guest_mac, 6));
 	CHECK(!memcmp(b + 236, "\x63\x82\x53\x63", 4));
 	*opts = b + 240;
@@ -346,7 +311,7 @@ static const char *test_longest_reply(void)
 	n = input(&c, f, len, o, DHCP_REPLY_MAX);
 	CHECK(n > 14 + 20 + 8 + 300);
 	CHECK(n <= DHCP_REPLY_MAX);
-	CHECK_INT(get16(o + 14 + 2), n - 14);
+	CHECK_INT(be_get16(o + 14 + 2), n - 14);
 	CHECK_INT(o[42 + 240 + 33], 12);
 	CHECK_INT(o[42 + 240 + 34], 64);
 	CHECK_INT(o[42 + 240 + 35 + 63], 'h');
@@ -411,8 +376,8 @@ static void refix_ip(uint8_t *f)
 
 	if (ihl < 20)
 		ihl = 20;
-	put16(ip + 10, 0);
-	put16(ip + 10, csum(0, ip, ihl));
+	be_put16(ip + 10, 0);
+	be_put16(ip + 10, inet_checksum(ip, ihl, 0));
 }
 
 static const char *test_ip_layer(void)
@@ -461,19 +426,19 @@ static const char *test_ip_layer(void)
 	refix_ip(f);
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	len = build(f, &(struct req){ 0 });
-	put16(f + 14 + 2, (uint16_t)(len - 14 + 1));
+	be_put16(f + 14 + 2, (uint16_t)(len - 14 + 1));
 	refix_ip(f);
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	len = build(f, &(struct req){ 0 });
-	put16(f + 14 + 2, 27);
+	be_put16(f + 14 + 2, 27);
 	refix_ip(f);
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 
 	/* Not IPv4 at all. */
 	len = build(f, &(struct req){ 0 });
-	put16(f + 12, 0x86dd);
+	be_put16(f + 12, 0x86dd);
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
-	put16(f + 12, 0x8100);
+	be_put16(f + 12, 0x8100);
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	return NULL;
 }
@@ -485,20 +450,20 @@ static const char *test_udp_and_bootp(void)
 	size_t len;
 
 	len = build(f, &(struct req){ 0 });
-	put16(udp + 2, 68);
+	be_put16(udp + 2, 68);
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	len = build(f, &(struct req){ 0 });
-	put16(udp + 4, (uint16_t)(len - 14 - 20 + 1));		/* longer than the IP payload */
+	be_put16(udp + 4, (uint16_t)(len - 14 - 20 + 1));		/* longer than the IP payload */
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	len = build(f, &(struct req){ 0 });
-	put16(udp + 4, 7);
+	be_put16(udp + 4, 7);
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	len = build(f, &(struct req){ 0 });
-	put16(udp + 4, 8 + 240);				/* cuts the options off */
+	be_put16(udp + 4, 8 + 240);				/* cuts the options off */
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	/* A UDP checksum is not checked (offload may leave it partial). */
 	len = build(f, &(struct req){ 0 });
-	put16(udp + 6, 0xdead);
+	be_put16(udp + 6, 0xdead);
 	CHECK(input(&c, f, len, o, sizeof(o)) > 0);
 
 	len = build(f, &(struct req){ 0 });
@@ -514,7 +479,7 @@ static const char *test_udp_and_bootp(void)
 	b[236] = 0x64;
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	len = build(f, &(struct req){ 0 });
-	put32(b + 24, IP(10, 0, 2, 1));				/* giaddr: no relay on this link */
+	be_put32(b + 24, IP(10, 0, 2, 1));				/* giaddr: no relay on this link */
 	CHECK_INT(input(&c, f, len, o, sizeof(o)), 0);
 	return NULL;
 }

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "lib/be.h"
 #include "lib/evloop.h"
+#include "net/checksum.h"
 #include "net/metadata.h"
 #include "net/nat.h"
 #include "net/user.h"
@@ -34,28 +36,6 @@ static struct evloop loop;
 static struct net_backend *be;
 static struct metadata *md;
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 static int send_frame(const uint8_t *f, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)f, .iov_len = len };
@@ -69,44 +49,44 @@ static size_t build(uint8_t *f, uint8_t proto, uint32_t src, uint16_t sport, uin
 {
 	uint8_t *ip = f + 14, *l4 = ip + 20;
 	size_t l4len = (proto == NAT_PROTO_TCP ? 20 : proto == NAT_PROTO_UDP ? 8 : 8) + dlen;
-	uint32_t pseudo = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + (uint32_t)l4len;
+	uint32_t pseudo = inet_pseudo_sum(src, dst, proto, (uint32_t)l4len);
 
 	memcpy(f, gw_mac, 6);
 	memcpy(f + 6, guest_mac, 6);
-	put16(f + 12, 0x0800);
+	be_put16(f + 12, 0x0800);
 	memset(ip, 0, 20 + l4len);
 	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + l4len));
+	be_put16(ip + 2, (uint16_t)(20 + l4len));
 	ip[8] = 64;
 	ip[9] = proto;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	put16(ip + 10, nat_checksum(ip, 20, 0));
+	be_put32(ip + 12, src);
+	be_put32(ip + 16, dst);
+	be_put16(ip + 10, inet_checksum(ip, 20, 0));
 	if (proto == NAT_PROTO_TCP) {
-		put16(l4, sport);
-		put16(l4 + 2, dport);
-		put32(l4 + 4, seq);
-		put32(l4 + 8, ack);
+		be_put16(l4, sport);
+		be_put16(l4 + 2, dport);
+		be_put32(l4 + 4, seq);
+		be_put32(l4 + 8, ack);
 		l4[12] = 5 << 4;
 		l4[13] = flags;
-		put16(l4 + 14, 65535);
+		be_put16(l4 + 14, 65535);
 		if (dlen)
 			memcpy(l4 + 20, data, dlen);
-		put16(l4 + 16, nat_checksum(l4, l4len, pseudo));
+		be_put16(l4 + 16, inet_checksum(l4, l4len, pseudo));
 	} else if (proto == NAT_PROTO_UDP) {
-		put16(l4, sport);
-		put16(l4 + 2, dport);
-		put16(l4 + 4, (uint16_t)l4len);
+		be_put16(l4, sport);
+		be_put16(l4 + 2, dport);
+		be_put16(l4 + 4, (uint16_t)l4len);
 		if (dlen)
 			memcpy(l4 + 8, data, dlen);
-		put16(l4 + 6, nat_checksum(l4, l4len, pseudo));
+		be_put16(l4 + 6, inet_checksum(l4, l4len, pseudo));
 	} else {
 		l4[0] = 8;		/* ICMP echo request */
-		put16(l4 + 4, 0x1234);
-		put16(l4 + 6, 1);
+		be_put16(l4 + 4, 0x1234);
+		be_put16(l4 + 6, 1);
 		if (dlen)
 			memcpy(l4 + 8, data, dlen);
-		put16(l4 + 2, nat_checksum(l4, l4len, 0));
+		be_put16(l4 + 2, inet_checksum(l4, l4len, 0));
 	}
 	return 14 + 20 + l4len;
 }
@@ -134,13 +114,13 @@ static size_t next_tcp(uint8_t *f, size_t cap, int ms)
 
 	while ((n = next_frame(f, cap, ms))) {
 		uint8_t *ip = f + 14;
-		uint32_t src = get32(ip + 12), dst = get32(ip + 16);
-		size_t l4len = get16(ip + 2) - 20u;
-		uint32_t pseudo = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + (uint32_t)l4len;
+		uint32_t src = be_get32(ip + 12), dst = be_get32(ip + 16);
+		size_t l4len = be_get16(ip + 2) - 20u;
+		uint32_t pseudo = inet_pseudo_sum(src, dst, 6, (uint32_t)l4len);
 
-		if (get16(f + 12) != 0x0800 || ip[9] != NAT_PROTO_TCP)
+		if (be_get16(f + 12) != 0x0800 || ip[9] != NAT_PROTO_TCP)
 			continue;
-		if (nat_checksum(ip, 20, 0) != 0 || nat_checksum(ip + 20, l4len, pseudo) != 0)
+		if (inet_checksum(ip, 20, 0) != 0 || inet_checksum(ip + 20, l4len, pseudo) != 0)
 			return 0;
 		return n;
 	}
@@ -219,31 +199,31 @@ static const char *test_arp_and_ping(void)
 		return err;
 	memset(f, 0xff, 6);
 	memcpy(f + 6, guest_mac, 6);
-	put16(f + 12, 0x0806);
-	put16(f + 14, 1);
-	put16(f + 16, 0x0800);
+	be_put16(f + 12, 0x0806);
+	be_put16(f + 14, 1);
+	be_put16(f + 16, 0x0800);
 	f[18] = 6;
 	f[19] = 4;
-	put16(f + 20, 1);
+	be_put16(f + 20, 1);
 	memcpy(f + 22, guest_mac, 6);
-	put32(f + 28, GUEST);
+	be_put32(f + 28, GUEST);
 	memset(f + 32, 0, 6);
-	put32(f + 38, GW);
+	be_put32(f + 38, GW);
 	CHECK_INT(send_frame(f, 42), 0);
 	/* lwIP announces itself (a gratuitous ARP) when its interface comes up. */
 	do
 		n = next_frame(r, sizeof(r), 100);
-	while (n && get16(r + 20) != 2);
+	while (n && be_get16(r + 20) != 2);
 	CHECK(n >= 42);
-	CHECK_INT(get16(r + 12), 0x0806);
-	CHECK_INT(get16(r + 20), 2);
+	CHECK_INT(be_get16(r + 12), 0x0806);
+	CHECK_INT(be_get16(r + 20), 2);
 	CHECK(!memcmp(r + 22, gw_mac, 6));
 	/* The DNS address, which lwIP does not own, is answered too. */
-	put32(f + 38, NET + 3);
+	be_put32(f + 38, NET + 3);
 	CHECK_INT(send_frame(f, 42), 0);
 	n = next_frame(r, sizeof(r), 100);
 	CHECK(n >= 42);
-	CHECK_INT(get32(r + 28), NET + 3);
+	CHECK_INT(be_get32(r + 28), NET + 3);
 
 	n = build(f, NAT_PROTO_ICMP, GUEST, 0, GW, 0, 0, 0, 0, "pingdata", 8);
 	CHECK_INT(send_frame(f, n), 0);
@@ -253,7 +233,7 @@ static const char *test_arp_and_ping(void)
 	CHECK(n >= 42);
 	CHECK_INT(r[14 + 9], NAT_PROTO_ICMP);
 	CHECK_INT(r[34], 0);		/* echo reply */
-	CHECK_INT(get32(r + 14 + 12), GW);
+	CHECK_INT(be_get32(r + 14 + 12), GW);
 	CHECK(!memcmp(r + 42, "pingdata", 8));
 	teardown();
 	return NULL;
@@ -279,12 +259,12 @@ static const char *test_tcp_nat(void)
 	CHECK(n);
 	/* The SYN-ACK comes from the address the guest asked for, to the guest's own port. */
 	CHECK_INT(r[47], NAT_TCP_SYN | NAT_TCP_ACK);
-	CHECK_INT(get32(r + 26), LO);
-	CHECK_INT(get16(r + 34), port);
-	CHECK_INT(get32(r + 30), GUEST);
-	CHECK_INT(get16(r + 36), 40000);
-	CHECK_INT(get32(r + 42), seq + 1);
-	peer_seq = get32(r + 38) + 1;
+	CHECK_INT(be_get32(r + 26), LO);
+	CHECK_INT(be_get16(r + 34), port);
+	CHECK_INT(be_get32(r + 30), GUEST);
+	CHECK_INT(be_get16(r + 36), 40000);
+	CHECK_INT(be_get32(r + 42), seq + 1);
+	peer_seq = be_get32(r + 38) + 1;
 	seq++;
 	n = build(f, NAT_PROTO_TCP, GUEST, 40000, LO, port, seq, peer_seq, NAT_TCP_ACK, NULL, 0);
 	CHECK_INT(send_frame(f, n), 0);
@@ -303,13 +283,13 @@ static const char *test_tcp_nat(void)
 	for (;;) {
 		n = next_tcp(r, sizeof(r), 1000);
 		CHECK(n);
-		if (get16(r + 16) - 40 > 0)
+		if (be_get16(r + 16) - 40 > 0)
 			break;
 	}
-	CHECK_INT(get16(r + 16) - 40, 11);
+	CHECK_INT(be_get16(r + 16) - 40, 11);
 	CHECK(!memcmp(r + 54, "hello guest", 11));
-	CHECK_INT(get32(r + 26), LO);
-	CHECK_INT(get32(r + 38), peer_seq);
+	CHECK_INT(be_get32(r + 26), LO);
+	CHECK_INT(be_get32(r + 38), peer_seq);
 
 	/* The host closes: a FIN reaches the guest. */
 	close(cfd);
@@ -342,8 +322,8 @@ static const char *test_tcp_refused(void)
 	n = next_tcp(r, sizeof(r), 1000);
 	CHECK(n);
 	CHECK(r[47] & NAT_TCP_RST);
-	CHECK_INT(get32(r + 26), LO);
-	CHECK_INT(get32(r + 42), 6);
+	CHECK_INT(be_get32(r + 26), LO);
+	CHECK_INT(be_get32(r + 42), 6);
 	/* Link-local addresses never leave the VMM. */
 	n = build(f, NAT_PROTO_TCP, GUEST, 40002, 0xa9fe0001, 80, 5, 0, NAT_TCP_SYN, NULL, 0);
 	CHECK_INT(send_frame(f, n), 0);
@@ -380,19 +360,19 @@ static const char *test_udp_nat(void)
 	for (;;) {
 		n = next_frame(r, sizeof(r), 1000);
 		CHECK(n);
-		if (get16(r + 12) == 0x0800 && r[23] == NAT_PROTO_UDP)
+		if (be_get16(r + 12) == 0x0800 && r[23] == NAT_PROTO_UDP)
 			break;
 	}
-	CHECK_INT(get32(r + 26), LO);
-	CHECK_INT(get16(r + 34), port);
-	CHECK_INT(get32(r + 30), GUEST);
-	CHECK_INT(get16(r + 36), 5353);
-	CHECK_INT(get16(r + 38), 13);
+	CHECK_INT(be_get32(r + 26), LO);
+	CHECK_INT(be_get16(r + 34), port);
+	CHECK_INT(be_get32(r + 30), GUEST);
+	CHECK_INT(be_get16(r + 36), 5353);
+	CHECK_INT(be_get16(r + 38), 13);
 	CHECK(!memcmp(r + 42, "pong!", 5));
 	{
-		uint32_t pseudo = (LO >> 16) + (LO & 0xffff) + (GUEST >> 16) + (GUEST & 0xffff) + 17 + 13;
+		uint32_t pseudo = inet_pseudo_sum(LO, GUEST, 17, 13);
 
-		CHECK_INT(nat_checksum(r + 34, 13, pseudo), 0);
+		CHECK_INT(inet_checksum(r + 34, 13, pseudo), 0);
 	}
 	close(fd);
 	teardown();
@@ -425,9 +405,9 @@ static const char *test_forward(void)
 	n = next_tcp(r, sizeof(r), 1000);
 	CHECK(n);
 	CHECK_INT(r[47], NAT_TCP_SYN);
-	CHECK_INT(get32(r + 26), GW);
-	CHECK_INT(get32(r + 30), GUEST);
-	CHECK_INT(get16(r + 36), 80);
+	CHECK_INT(be_get32(r + 26), GW);
+	CHECK_INT(be_get32(r + 30), GUEST);
+	CHECK_INT(be_get16(r + 36), 80);
 	close(cfd);
 	teardown();
 	return NULL;
@@ -553,23 +533,23 @@ static const char *test_dhcp(void)
 	bootp[0] = 1;
 	bootp[1] = 1;
 	bootp[2] = 6;
-	put32(bootp + 4, 0x11223344);
+	be_put32(bootp + 4, 0x11223344);
 	memcpy(bootp + 28, guest_mac, 6);
-	put32(bootp + 236, 0x63825363);
+	be_put32(bootp + 236, 0x63825363);
 	bootp[240] = 53;
 	bootp[241] = 1;
 	bootp[242] = 1;		/* DISCOVER */
 	bootp[243] = 255;
-	put16(f + 14 + 10, 0);
-	put16(f + 14 + 10, nat_checksum(f + 14, 20, 0));
-	put16(f + 40, 0);	/* no UDP checksum */
+	be_put16(f + 14 + 10, 0);
+	be_put16(f + 14 + 10, inet_checksum(f + 14, 20, 0));
+	be_put16(f + 40, 0);	/* no UDP checksum */
 	CHECK_INT(send_frame(f, n), 0);
 	do
 		n = next_frame(r, sizeof(r), 100);
-	while (n && (get16(r + 12) != 0x0800 || r[23] != NAT_PROTO_UDP));
+	while (n && (be_get16(r + 12) != 0x0800 || r[23] != NAT_PROTO_UDP));
 	CHECK(n > 42 + 240);
-	CHECK_INT(get16(r + 36), 68);
-	CHECK_INT(get32(r + 42 + 16), GUEST);		/* yiaddr */
+	CHECK_INT(be_get16(r + 36), 68);
+	CHECK_INT(be_get32(r + 42 + 16), GUEST);		/* yiaddr */
 	teardown();
 	return NULL;
 }
@@ -590,8 +570,8 @@ static const char *test_metadata(void)
 	n = next_tcp(r, sizeof(r), 200);
 	CHECK(n);
 	CHECK_INT(r[47], NAT_TCP_SYN | NAT_TCP_ACK);
-	CHECK_INT(get32(r + 26), 0xa9fea9fe);
-	peer_seq = get32(r + 38) + 1;
+	CHECK_INT(be_get32(r + 26), 0xa9fea9fe);
+	peer_seq = be_get32(r + 38) + 1;
 	seq++;
 	n = build(f, NAT_PROTO_TCP, GUEST, 41000, 0xa9fea9fe, 80, seq, peer_seq, NAT_TCP_ACK, NULL, 0);
 	CHECK_INT(send_frame(f, n), 0);
@@ -601,7 +581,7 @@ static const char *test_metadata(void)
 	for (;;) {
 		n = next_tcp(r, sizeof(r), 500);
 		CHECK(n);
-		if (get16(r + 16) > 40)
+		if (be_get16(r + 16) > 40)
 			break;
 	}
 	CHECK(!memcmp(r + 54, "HTTP/1.1 200", 12));

@@ -15,6 +15,8 @@
  */
 #include <string.h>
 
+#include "lib/be.h"
+#include "net/checksum.h"
 #include "net/dhcp.h"
 
 #define ETH_HLEN 14
@@ -63,47 +65,6 @@ struct dhcp_request {
 	uint32_t requested, server_id;
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-/* The ones' complement sum of RFC 1071, not yet folded or inverted, so the UDP pseudo header can be added. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* Walks the options of a BOOTP message of blen bytes (at least BOOTP_OPTIONS). Returns 0, or -1 if malformed. */
 static int parse_options(const uint8_t *b, size_t blen, struct dhcp_request *r)
 {
@@ -139,12 +100,12 @@ static int parse_options(const uint8_t *b, size_t blen, struct dhcp_request *r)
 		case OPT_REQUESTED_IP:
 			if (olen != 4 || seen_requested++)
 				return -1;
-			r->requested = get32(b + i + 2);
+			r->requested = be_get32(b + i + 2);
 			break;
 		case OPT_SERVER_ID:
 			if (olen != 4 || seen_server_id++)
 				return -1;
-			r->server_id = get32(b + i + 2);
+			r->server_id = be_get32(b + i + 2);
 			break;
 		}
 		i += 2 + olen;
@@ -163,7 +124,7 @@ static size_t parse_frame(const struct dhcp_server_conf *c, const uint8_t *frame
 	size_t ihl, total, udp_len, blen;
 	uint32_t dst, subnet_broadcast = (c->guest_ip & c->netmask) | ~c->netmask;
 
-	if (len < ETH_HLEN + IP_HLEN || get16(frame + 12) != 0x0800)
+	if (len < ETH_HLEN + IP_HLEN || be_get16(frame + 12) != 0x0800)
 		return 0;
 	if (memcmp(frame + 6, c->guest_mac, 6))
 		return 0;
@@ -172,31 +133,31 @@ static size_t parse_frame(const struct dhcp_server_conf *c, const uint8_t *frame
 
 	ip = frame + ETH_HLEN;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	total = get16(ip + 2);
+	total = be_get16(ip + 2);
 	/* The frame may be longer than the datagram (Ethernet padding), never shorter. */
 	if (ip[0] >> 4 != 4 || ihl < IP_HLEN || total < ihl + UDP_HLEN || total > len - ETH_HLEN)
 		return 0;
-	if (csum_fold(csum_add(0, ip, ihl)) != 0)
+	if (inet_checksum(ip, ihl, 0) != 0)
 		return 0;
 	/* More fragments, or an offset: lwIP reassembles if it wants to, DHCP never needs to. */
-	if (get16(ip + 6) & 0x3fff)
+	if (be_get16(ip + 6) & 0x3fff)
 		return 0;
 	if (ip[9] != 17)
 		return 0;
-	dst = get32(ip + 16);
+	dst = be_get32(ip + 16);
 	if (dst != 0xffffffff && dst != c->server_ip && dst != subnet_broadcast)
 		return 0;
 
 	udp = ip + ihl;
-	udp_len = get16(udp + 4);
-	if (get16(udp + 2) != PORT_SERVER || udp_len < UDP_HLEN || udp_len > total - ihl)
+	udp_len = be_get16(udp + 4);
+	if (be_get16(udp + 2) != PORT_SERVER || udp_len < UDP_HLEN || udp_len > total - ihl)
 		return 0;
 
 	b = udp + UDP_HLEN;
 	blen = udp_len - UDP_HLEN;
 	if (blen <= BOOTP_OPTIONS)
 		return 0;
-	if (b[0] != 1 || b[1] != 1 || b[2] != 6 || get32(b + 24) != 0)
+	if (b[0] != 1 || b[1] != 1 || b[2] != 6 || be_get32(b + 24) != 0)
 		return 0;
 	if (memcmp(b + 28, c->guest_mac, 6) || memcmp(b + BOOTP_FIXED, magic_cookie, 4))
 		return 0;
@@ -218,7 +179,7 @@ static size_t put_opt32(uint8_t *o, uint8_t code, uint32_t v)
 {
 	uint8_t be[4];
 
-	put32(be, v);
+	be_put32(be, v);
 	return put_opt(o, code, be, 4);
 }
 
@@ -255,8 +216,8 @@ static size_t build_reply(const struct dhcp_server_conf *c, const uint8_t *req, 
 {
 	uint8_t opts[128], *ip, *udp, *b;
 	size_t olen = build_options(c, type, !inform, opts), blen, total;
-	uint32_t ciaddr = get32(req + 12), dst, sum;
-	uint16_t flags = get16(req + 10), udp_csum;
+	uint32_t ciaddr = be_get32(req + 12), dst, sum;
+	uint16_t flags = be_get16(req + 10), udp_csum;
 
 	blen = BOOTP_OPTIONS + olen;
 	if (blen < BOOTP_MIN)
@@ -275,39 +236,38 @@ static size_t build_reply(const struct dhcp_server_conf *c, const uint8_t *req, 
 	/* Unicast at layer 2 to chaddr, as slirp does: the client has no IP yet but its NIC has its MAC. */
 	memcpy(out, req + 28, 6);
 	memcpy(out + 6, c->server_mac, 6);
-	put16(out + 12, 0x0800);
+	be_put16(out + 12, 0x0800);
 
 	ip = out + ETH_HLEN;
 	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(IP_HLEN + UDP_HLEN + blen));
+	be_put16(ip + 2, (uint16_t)(IP_HLEN + UDP_HLEN + blen));
 	ip[8] = 64;
 	ip[9] = 17;
-	put32(ip + 12, c->server_ip);
-	put32(ip + 16, dst);
-	put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+	be_put32(ip + 12, c->server_ip);
+	be_put32(ip + 16, dst);
+	be_put16(ip + 10, inet_checksum(ip, IP_HLEN, 0));
 
 	b = ip + IP_HLEN + UDP_HLEN;
 	b[0] = 2;			/* BOOTREPLY */
 	b[1] = 1;
 	b[2] = 6;
 	memcpy(b + 4, req + 4, 4);	/* xid */
-	put16(b + 10, flags);
+	be_put16(b + 10, flags);
 	if (type == DHCPACK)
-		put32(b + 12, ciaddr);
+		be_put32(b + 12, ciaddr);
 	if (type != DHCPNAK && !inform)
-		put32(b + 16, c->guest_ip);
+		be_put32(b + 16, c->guest_ip);
 	memcpy(b + 28, req + 28, 16);	/* chaddr */
 	memcpy(b + BOOTP_FIXED, magic_cookie, 4);
 	memcpy(b + BOOTP_OPTIONS, opts, olen);
 
 	udp = ip + IP_HLEN;
-	put16(udp, PORT_SERVER);
-	put16(udp + 2, PORT_CLIENT);
-	put16(udp + 4, (uint16_t)(UDP_HLEN + blen));
-	sum = csum_add(0, ip + 12, 8);	/* pseudo header: addresses, protocol, UDP length */
-	sum += 17 + UDP_HLEN + blen;
-	udp_csum = csum_fold(csum_add(sum, udp, UDP_HLEN + blen));
-	put16(udp + 6, udp_csum ? udp_csum : 0xffff);	/* 0 would mean "no checksum" (RFC 768) */
+	be_put16(udp, PORT_SERVER);
+	be_put16(udp + 2, PORT_CLIENT);
+	be_put16(udp + 4, (uint16_t)(UDP_HLEN + blen));
+	sum = inet_pseudo_sum(be_get32(ip + 12), be_get32(ip + 16), 17, (uint32_t)(UDP_HLEN + blen));
+	udp_csum = inet_checksum(udp, UDP_HLEN + blen, sum);
+	be_put16(udp + 6, udp_csum ? udp_csum : 0xffff);	/* 0 would mean "no checksum" (RFC 768) */
 	return total;
 }
 
@@ -328,7 +288,7 @@ size_t dhcp_server_input(const struct dhcp_server_conf *c, const uint8_t *frame,
 		if (r.has_server_id && r.server_id != c->server_ip)
 			return 0;
 		/* SELECTING and INIT-REBOOT ask with option 50, RENEWING and REBINDING with ciaddr. */
-		addr = r.has_requested ? r.requested : get32(b + 12);
+		addr = r.has_requested ? r.requested : be_get32(b + 12);
 		return build_reply(c, b, addr == c->guest_ip ? DHCPACK : DHCPNAK, 0, out, cap);
 	case DHCPINFORM:
 		return build_reply(c, b, DHCPACK, 1, out, cap);

@@ -2,29 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/be.h"
+#include "net/checksum.h"
 #include "net/nat.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 int nat_table_init(struct nat_table *t, unsigned int max)
 {
@@ -137,15 +117,15 @@ int nat_parse(const uint8_t *ip, size_t len, struct nat_pkt *pk)
 	if (len < 20 || ip[0] >> 4 != 4)
 		return -EINVAL;
 	hlen = (size_t)(ip[0] & 0xf) * 4;
-	tot = get16(ip + 2);
+	tot = be_get16(ip + 2);
 	if (hlen < 20 || tot < hlen || tot > len)
 		return -EINVAL;
-	frag = get16(ip + 6);
+	frag = be_get16(ip + 6);
 	pk->fragment = (frag & 0x2000) || (frag & 0x1fff);
 	pk->options = hlen > 20;
 	pk->proto = ip[9];
-	pk->src = get32(ip + 12);
-	pk->dst = get32(ip + 16);
+	pk->src = be_get32(ip + 12);
+	pk->dst = be_get32(ip + 16);
 	pk->ip_len = tot;
 	pk->l4_off = hlen;
 	if (pk->fragment)
@@ -154,17 +134,17 @@ int nat_parse(const uint8_t *ip, size_t len, struct nat_pkt *pk)
 		if (tot - hlen < 20 || (size_t)(ip[hlen + 12] >> 4) * 4 < 20 ||
 		    (size_t)(ip[hlen + 12] >> 4) * 4 > tot - hlen)
 			return -EINVAL;
-		pk->tcp_seq = get32(ip + hlen + 4);
-		pk->tcp_ack = get32(ip + hlen + 8);
+		pk->tcp_seq = be_get32(ip + hlen + 4);
+		pk->tcp_ack = be_get32(ip + hlen + 8);
 		pk->tcp_flags = ip[hlen + 13];
 	} else if (pk->proto == NAT_PROTO_UDP) {
-		if (tot - hlen < 8 || get16(ip + hlen + 4) < 8 || get16(ip + hlen + 4) > tot - hlen)
+		if (tot - hlen < 8 || be_get16(ip + hlen + 4) < 8 || be_get16(ip + hlen + 4) > tot - hlen)
 			return -EINVAL;
 	} else {
 		return 0;
 	}
-	pk->sport = get16(ip + hlen);
-	pk->dport = get16(ip + hlen + 2);
+	pk->sport = be_get16(ip + hlen);
+	pk->dport = be_get16(ip + hlen + 2);
 	return 0;
 }
 
@@ -180,8 +160,8 @@ static uint16_t csum_fix(uint16_t sum, uint16_t old, uint16_t new)
 
 static void fix16(uint8_t *field, uint8_t *sum, uint16_t v)
 {
-	put16(sum, csum_fix(get16(sum), get16(field), v));
-	put16(field, v);
+	be_put16(sum, csum_fix(be_get16(sum), be_get16(field), v));
+	be_put16(field, v);
 }
 
 void nat_rewrite(uint8_t *ip, const struct nat_pkt *pk, bool src, uint32_t addr, uint16_t port)
@@ -191,30 +171,17 @@ void nat_rewrite(uint8_t *ip, const struct nat_pkt *pk, bool src, uint32_t addr,
 
 	sum = pk->proto == NAT_PROTO_TCP ? l4 + 16 : l4 + 6;
 	/* A UDP checksum of 0 means "none" and must stay so; 0xffff stands for a computed 0. */
-	udp_nosum = pk->proto == NAT_PROTO_UDP && get16(sum) == 0;
+	udp_nosum = pk->proto == NAT_PROTO_UDP && be_get16(sum) == 0;
 	if (udp_nosum)
 		sum = scratch;
 	/* The pseudo-header holds the addresses, so the transport checksum changes with them too. */
-	put16(sum, csum_fix(get16(sum), get16(a), (uint16_t)(addr >> 16)));
-	put16(sum, csum_fix(get16(sum), get16(a + 2), (uint16_t)addr));
+	be_put16(sum, csum_fix(be_get16(sum), be_get16(a), (uint16_t)(addr >> 16)));
+	be_put16(sum, csum_fix(be_get16(sum), be_get16(a + 2), (uint16_t)addr));
 	fix16(a, ip + 10, (uint16_t)(addr >> 16));
 	fix16(a + 2, ip + 10, (uint16_t)addr);
 	fix16(l4 + (src ? 0 : 2), sum, port);
-	if (pk->proto == NAT_PROTO_UDP && !udp_nosum && get16(sum) == 0)
-		put16(sum, 0xffff);
-}
-
-uint16_t nat_checksum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-
-	for (; len > 1; p += 2, len -= 2)
-		sum += get16(p);
-	if (len)
-		sum += (uint32_t)*p << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	if (pk->proto == NAT_PROTO_UDP && !udp_nosum && be_get16(sum) == 0)
+		be_put16(sum, 0xffff);
 }
 
 size_t nat_build_rst(uint8_t *out, const uint8_t src_mac[6], const uint8_t dst_mac[6], uint32_t src,
@@ -225,23 +192,23 @@ size_t nat_build_rst(uint8_t *out, const uint8_t src_mac[6], const uint8_t dst_m
 
 	memcpy(out, dst_mac, 6);
 	memcpy(out + 6, src_mac, 6);
-	put16(out + 12, 0x0800);
+	be_put16(out + 12, 0x0800);
 	memset(ip, 0, 40);
 	ip[0] = 0x45;
-	put16(ip + 2, 40);
+	be_put16(ip + 2, 40);
 	ip[6] = 0x40;			/* DF */
 	ip[8] = 64;
 	ip[9] = NAT_PROTO_TCP;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	put16(ip + 10, nat_checksum(ip, 20, 0));
-	put16(tcp, sport);
-	put16(tcp + 2, dport);
-	put32(tcp + 4, seq);
-	put32(tcp + 8, ack);
+	be_put32(ip + 12, src);
+	be_put32(ip + 16, dst);
+	be_put16(ip + 10, inet_checksum(ip, 20, 0));
+	be_put16(tcp, sport);
+	be_put16(tcp + 2, dport);
+	be_put32(tcp + 4, seq);
+	be_put32(tcp + 8, ack);
 	tcp[12] = 5 << 4;
 	tcp[13] = NAT_TCP_RST | NAT_TCP_ACK;
-	pseudo = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + NAT_PROTO_TCP + 20;
-	put16(tcp + 16, nat_checksum(tcp, 20, pseudo));
+	pseudo = inet_pseudo_sum(src, dst, NAT_PROTO_TCP, 20);
+	be_put16(tcp + 16, inet_checksum(tcp, 20, pseudo));
 	return 54;
 }

@@ -88,9 +88,6 @@ int nat_parse(const uint8_t *ip, size_t len, struct nat_pkt *pk);
  */
 void nat_rewrite(uint8_t *ip, const struct nat_pkt *pk, bool src, uint32_t addr, uint16_t port);
 
-/* The IPv4 header checksum over hlen bytes, or the Internet checksum of any buffer: for tests and crafted frames. */
-uint16_t nat_checksum(const void *data, size_t len, uint32_t sum);
-
 /*
  * Writes into out (>= 54 bytes) an Ethernet frame with a TCP RST|ACK from src:sport to dst:dport acknowledging
  * ack, as a refused connection looks to the sender of a SYN. Returns its length.

@@ -15,6 +15,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#include "lib/be.h"
 #include "lib/log.h"
 #include "net/dhcp.h"
 #include "net/nat.h"
@@ -144,11 +145,6 @@ static err_t user_netif_init(struct netif *n)
 	return ERR_OK;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /*
  * ARP for the DNS and metadata addresses, which lwIP does not own: answered with the gateway's MAC, so a guest
  * that thinks them on its link reaches them. Returns true when the frame was such a request.
@@ -161,7 +157,7 @@ static bool arp_special(struct user *u, const uint8_t *f, size_t len)
 
 	if (len < 42 || memcmp(f + 14, head, sizeof(head)))
 		return false;
-	target = get32(f + 38);
+	target = be_get32(f + 38);
 	if (target != u->dns && target != RELAY_METADATA_IP)
 		return false;
 	r = malloc(42);
