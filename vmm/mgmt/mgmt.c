@@ -8,6 +8,7 @@
 
 #include "lib/log.h"
 #include "mgmt/mgmt.h"
+#include "mgmt/sandbox.h"
 #include "mgmt/server.h"
 #include "mgmt/tls.h"
 
@@ -117,6 +118,11 @@ int mgmt_main(int argc, char **argv)
 		return 1;
 	}
 	log_info("mgmt: listening on %s", listen_arg);
+	/* Nothing more to open: from here on a compromise reaches only the sockets mgmt has. */
+	if (sandbox_enter(SANDBOX_UID, SANDBOX_GID)) {
+		close(lfd);
+		return 1;
+	}
 	rc = server_run(lfd, sup);
 	close(lfd);
 	if (rc) {
