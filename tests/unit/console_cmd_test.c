@@ -266,6 +266,11 @@ static const char *test_guest_verbs(void)
 	CHECK_STR(cmd.arg, "web");
 	CHECK_INT(res.actions[6], CONSOLE_CMD_GUEST);
 	CHECK_INT(res.n, 7);
+	/* rescue takes no name: with one it is refused, not a shell */
+	FEED("rescue\nrescue web\n");
+	CHECK_INT(res.actions[7], CONSOLE_CMD_RESCUE);
+	CHECK_INT(res.actions[8], CONSOLE_CMD_REJECTED);
+	CHECK_INT(res.n, 9);
 	return NULL;
 }
 

@@ -14,6 +14,7 @@ static const struct {
 	{ "help", CONSOLE_CMD_HELP, false },
 	{ "guests", CONSOLE_CMD_GUESTS, false },
 	{ "zombies", CONSOLE_CMD_ZOMBIES, false },
+	{ "rescue", CONSOLE_CMD_RESCUE, false },
 	{ "guest", CONSOLE_CMD_GUEST, true },
 	{ "start", CONSOLE_CMD_START, true },
 	{ "stop", CONSOLE_CMD_STOP, true },
@@ -22,7 +23,7 @@ static const struct {
 
 const char console_cmd_help[] =
 	"commands: status, guests, guest NAME, start NAME, stop NAME (shutdown request), kill NAME (SIGKILL its VMM),\n"
-	"          zombies, poweroff, reboot, help\n";
+	"          zombies, rescue (a shell, with rescue-shell = yes), poweroff, reboot, help\n";
 
 void console_cmd_init(struct console_cmd *c)
 {

@@ -16,6 +16,7 @@ enum console_cmd_action {
 	CONSOLE_CMD_HELP,
 	CONSOLE_CMD_GUESTS,	/* list the guests */
 	CONSOLE_CMD_ZOMBIES,	/* list processes nobody reaped */
+	CONSOLE_CMD_RESCUE,	/* the busybox shell, if the config allows it */
 	/* These take a guest name, in arg. */
 	CONSOLE_CMD_GUEST,	/* one guest's counters */
 	CONSOLE_CMD_START,

@@ -207,10 +207,61 @@ static void mgmt_power(void *opaque, int how)
 }
 
 /* Children that are no guest: mgmt, and udhcpc, which keeps the lease and is restarted when it ends. */
+/*
+ * The busybox shell on the console, only with rescue-shell = yes in [host]: the console is physical access, but
+ * the operator decides whether it is also a shell. PID 1 stops reading the console while the shell runs, so each
+ * line goes to one reader; guests keep running and their output keeps coming.
+ */
+static pid_t rescue_pid;
+
+static void rescue_start(struct init_state *s)
+{
+	sigset_t none;
+	pid_t pid;
+
+	if (rescue_pid) {
+		log_error("rescue shell: already running (pid %d)", (int)rescue_pid);
+		return;
+	}
+	if (!s->sv->configured || !s->sv->host.rescue_shell) {
+		log_error("rescue shell: off; rescue-shell = yes in [host] turns it on");
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		log_error("rescue shell: fork: %s", strerror(errno));
+		return;
+	}
+	if (!pid) {
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setsid();
+		execl("/bin/sh", "sh", (char *)NULL);
+		log_error("rescue shell: exec /bin/sh: %s", strerror(errno));
+		_exit(127);
+	}
+	rescue_pid = pid;
+	s->fds[SLOT_CONSOLE].fd = -1;
+	log_info("rescue shell: started (pid %d); console commands again once it exits", (int)pid);
+}
+
+static bool rescue_exited(struct init_state *s, pid_t pid)
+{
+	if (!rescue_pid || pid != rescue_pid)
+		return false;
+	rescue_pid = 0;
+	s->fds[SLOT_CONSOLE].fd = STDIN_FILENO;
+	log_info("rescue shell: ended; console commands again");
+	return true;
+}
+
 static void other_exited(void *opaque, pid_t pid, int wstatus)
 {
 	struct init_state *s = opaque;
 
+	if (rescue_exited(s, pid))
+		return;
 	if (mgmtlink_exited)
 		mgmtlink_exited(&mgmt, pid, wstatus);
 	if (!dhcp_pid || pid != dhcp_pid)
@@ -327,6 +378,12 @@ static bool handle_console(struct init_state *s)
 			break;
 		case CONSOLE_CMD_ZOMBIES:
 			print_zombies();
+			break;
+		case CONSOLE_CMD_RESCUE:
+			rescue_start(s);
+			/* The rest of this read belongs to the shell, which reads the console itself from now on. */
+			if (rescue_pid)
+				return true;
 			break;
 		case CONSOLE_CMD_GUEST:
 			supervisor_show(s->sv, s->console.arg);
