@@ -12,10 +12,11 @@ SHRIKECTL_HOST ?= $(HOST_DIR)/bin/shrikectl
 SHRIKECTL_HOST_BUILD ?= $(BUILD_DIR)/shrikectl-host
 SHRIKECTL_IMAGE := $(if $(IMAGES_DIR),$(IMAGES_DIR)/shrikectl)
 
-# `config check` runs the appliance's own parser and validation (like `shrike check`): one implementation.
+# `config check` runs the appliance's own parser and validation (like `shrike check`): one implementation. The
+# entropy source is the management server's (getrandom).
 SHRIKECTL_SRCS := $(addprefix $(TOPDIR)/tools/shrikectl/,main.c opts.c conn.c http.c json.c api.c cmd.c console.c) \
 	$(addprefix $(TOPDIR)/vmm/,config/check.c config/config.c config/validate.c config/filename.c lib/file.c \
-	lib/size.c lib/sha256.c)
+	lib/size.c lib/sha256.c mgmt/entropy.c)
 SHRIKECTL_DEPS := $(SHRIKECTL_SRCS) $(wildcard $(TOPDIR)/tools/shrikectl/*.h $(TOPDIR)/vmm/config/*.h \
 	$(TOPDIR)/vmm/lib/*.h) $(TOPDIR)/tools/shrikectl.mk
 SHRIKECTL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -27,30 +26,7 @@ static mbedtls_x509_crt ca, own_cert;
 static mbedtls_pk_context own_key;
 static int timeout_s;
 
-/*
- * The project's mbedTLS configuration (package/mbedtls/shrike_mbedtls_config.h, shared with the appliance) leaves
- * the entropy source to the program: getrandom(), no file descriptor needed.
- */
-int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen);
-
-int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	(void)data;
-	while (done < len) {
-		n = getrandom(output + done, len - done, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
-		}
-		done += (size_t)n;
-	}
-	*olen = done;
-	return 0;
-}
+/* The entropy source the project's mbedTLS configuration leaves to the program is vmm/mgmt/entropy.c. */
 
 /* The same configuration has MBEDTLS_PLATFORM_TIME_ALT, whose default clock says 1970: certificate dates need
  * the real one. */

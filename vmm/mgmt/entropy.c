@@ -5,8 +5,9 @@
 #include <mbedtls/entropy.h>
 
 /*
- * The only entropy source of the mgmt process (MBEDTLS_ENTROPY_HARDWARE_ALT in package/mbedtls): the kernel's
- * getrandom(), which needs no file descriptor and blocks only until the kernel pool is first initialised.
+ * The only entropy source of the mgmt process and of shrikectl (MBEDTLS_ENTROPY_HARDWARE_ALT in package/mbedtls):
+ * the kernel's getrandom(), which needs no file descriptor and blocks only until the kernel pool is first
+ * initialised.
  * mbedTLS declares this function; it is not part of Shrike's own naming scheme.
  */
 int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen);
