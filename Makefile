@@ -180,7 +180,7 @@ help:
 	@echo 'Run and test:'
 	@echo '  run                - boot the image in QEMU (RUN_ARGS="--disk" boots disk.img under OVMF)'
 	@echo '  test               - build, then run the unit, kvm and image tests'
-	@echo '  bench              - build, then benchmark the VMM, the management port and the build'
+	@echo '  bench              - build, then benchmark the VMM, the user network, the management port and the build'
 	@echo 'Cleaning:'
 	@echo '  clean              - remove output/ builds and images (keeps .config and downloads)'
 	@echo '  distclean          - also remove .config'
