@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,15 +14,15 @@ static void log_line(const char *prefix, const char *fmt, va_list ap)
 	 */
 	char line[512];
 	size_t len;
-	int n;
+	int n, saved = errno;	/* callers log, then return -errno: logging must not change it */
 
 	n = snprintf(line, sizeof(line), "shrike: %s", prefix);
 	if (n < 0)
-		return;
+		goto out;
 	len = (size_t)n;
 	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
 	if (n < 0)
-		return;
+		goto out;
 	len += (size_t)n;
 	if (len > sizeof(line) - 2) {
 		len = sizeof(line) - 2;
@@ -29,7 +30,9 @@ static void log_line(const char *prefix, const char *fmt, va_list ap)
 	}
 	line[len++] = '\n';
 	if (write(STDERR_FILENO, line, len) < 0)
-		return; /* nowhere left to report it */
+		goto out;	/* nowhere left to report it */
+out:
+	errno = saved;
 }
 
 void log_info(const char *fmt, ...)

@@ -1,0 +1,59 @@
+/* unit-sources: vmm/lib/log.c */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "lib/log.h"
+
+static int errno_after;
+
+static void log_with_errno_set(void)
+{
+	errno = EBADF;
+	log_error("open %s: %s", "/x", strerror(errno));
+	log_info("and %d more", 2);
+	errno_after = errno;
+}
+
+/* Callers log a failure and then return -errno: the log line must leave errno as it found it. */
+static const char *test_errno_kept(void)
+{
+	char text[256];
+
+	CHECK_INT(check_stderr(log_with_errno_set, text, sizeof(text)), 2);
+	CHECK_INT(errno_after, EBADF);
+	CHECK_STR(text, "shrike: error: open /x: Bad file descriptor\nshrike: and 2 more\n");
+	return NULL;
+}
+
+static void log_too_long(void)
+{
+	char big[1000];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_info("%s", big);
+}
+
+/* A line longer than the buffer is cut, marked with "...", and still ends in one newline. */
+static const char *test_long_line_cut(void)
+{
+	char text[1024];
+	size_t len;
+
+	CHECK_INT(check_stderr(log_too_long, text, sizeof(text)), 1);
+	len = strlen(text);
+	CHECK_INT(len, 511);
+	CHECK(!memcmp(text + len - 4, "...\n", 4));
+	return NULL;
+}
+
+int main(void)
+{
+	static const struct check_case cases[] = {
+		{ "log-errno-kept", test_errno_kept },
+		{ "log-long-line-cut", test_long_line_cut },
+	};
+
+	return check_main(cases, sizeof(cases) / sizeof(cases[0]));
+}
