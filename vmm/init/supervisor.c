@@ -930,22 +930,39 @@ int supervisor_reboot(struct supervisor *sv, const char *name)
 	return ret;
 }
 
-int supervisor_kill(struct supervisor *sv, const char *name)
+/* The guest called name if its VMM is running; NULL after saying why not (*err: -ENOENT or -ESRCH). */
+static struct guest *running_named(struct supervisor *sv, const char *name, int *err)
 {
 	struct guest *g = named(sv, name);
 
+	*err = -ENOENT;
 	if (!g)
-		return -ENOENT;
+		return NULL;
 	if (!guest_alive(g)) {
 		log_error("guest %s: not running (%s)", name, supervisor_state_name(g->state));
-		return -ESRCH;
+		*err = -ESRCH;
+		return NULL;
 	}
+	return g;
+}
+
+static int kill_vmm(const struct guest *g)
+{
+	if (kill(g->pid, SIGKILL) == 0)
+		return 0;
+	log_error("guest %s: kill %d: %s", g->cfg->name, (int)g->pid, strerror(errno));
+	return -errno;
+}
+
+int supervisor_kill(struct supervisor *sv, const char *name)
+{
+	int err;
+	struct guest *g = running_named(sv, name, &err);
+
+	if (!g)
+		return err;
 	log_info("guest %s: killing its VMM (pid %d)", name, (int)g->pid);
-	if (kill(g->pid, SIGKILL) < 0) {
-		log_error("guest %s: kill %d: %s", name, (int)g->pid, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return kill_vmm(g);
 }
 
 int supervisor_input(struct guest *g, const void *data, size_t len)
@@ -962,24 +979,17 @@ int supervisor_input(struct guest *g, const void *data, size_t len)
 
 int supervisor_destroy(struct supervisor *sv, const char *name)
 {
-	struct guest *g = named(sv, name);
+	int err;
+	struct guest *g = running_named(sv, name, &err);
 
 	if (!g)
-		return -ENOENT;
-	if (!guest_alive(g)) {
-		log_error("guest %s: not running (%s)", name, supervisor_state_name(g->state));
-		return -ESRCH;
-	}
+		return err;
 	g->stop_requested = true;
 	set_state(sv, g, GUEST_STOPPING);
 	/* No further presses or deadlines: it is being killed already. */
 	g->next_ms = g->kill_ms = UINT64_MAX;
 	log_info("guest %s: destroying it (SIGKILL to pid %d)", name, (int)g->pid);
-	if (kill(g->pid, SIGKILL) < 0) {
-		log_error("guest %s: kill %d: %s", name, (int)g->pid, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return kill_vmm(g);
 }
 
 static const char *last_exit(const struct guest *g, char *buf, size_t size)
