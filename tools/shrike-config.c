@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "config/partition.h"
 #include "lib/file.h"
+#include "lib/size.h"
 #include "lib/sha256.h"
 
 #define EXIT_USAGE 2
@@ -157,29 +158,6 @@ static int write_payload(const char *image, int fd, const uint8_t *payload, size
 	return 0;
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v, mul = 1;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		mul = 1ULL << 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		mul = 1ULL << 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		mul = 1ULL << 30, end++;
-	if (*end || v > UINT64_MAX / mul)
-		return -EINVAL;
-	*out = v * mul;
-	return 0;
-}
-
 static int cmd_pack(int argc, char **argv)
 {
 	uint64_t size = DEFAULT_SIZE;
@@ -188,7 +166,7 @@ static int cmd_pack(int argc, char **argv)
 	int fd, ret;
 
 	if (argc == 6 && !strcmp(argv[4], "--size")) {
-		if (parse_size(argv[5], &size) || size % 1024 || size < 2 * PARTITION_MIN_SLOT) {
+		if (size_parse(argv[5], 1, &size) || size % 1024 || size < 2 * PARTITION_MIN_SLOT) {
 			fprintf(stderr, "shrike-config: --size %s: expected a whole number of KiB, at least 2K, "
 				"e.g. 4M\n", argv[5]);
 			return EXIT_USAGE;
