@@ -405,14 +405,21 @@ out:
 	tcp_output(pcb);
 	if (c->host_eof && !c->pend && !c->guest_shut) {
 		c->guest_shut = true;
-		if (c->guest_eof || c->metadata) {
-			pcb_detach(pcb);
-			if (tcp_close(pcb) != ERR_OK)
-				tcp_abort(pcb);
-			c->pcb = NULL;
-		} else {
-			tcp_shutdown(pcb, 0, 1);
+		if (!c->guest_eof && !c->metadata) {
+			tcp_shutdown(pcb, 0, 1);	/* half-close: the guest may still send */
+			return;
 		}
+	}
+	/*
+	 * Both directions are closed (the guest's FIN may come before or after ours): the pcb is lwIP's from here.
+	 * It must be let go now, whichever FIN came last: a pcb that reaches TIME_WAIT is freed by lwIP's timer
+	 * without any callback, so a pointer kept to it would dangle.
+	 */
+	if (c->guest_shut && (c->guest_eof || c->metadata)) {
+		pcb_detach(pcb);
+		if (tcp_close(pcb) != ERR_OK)
+			tcp_abort(pcb);
+		c->pcb = NULL;
 	}
 }
 
