@@ -4,12 +4,12 @@
 #include <unistd.h>
 
 #include "config/check.h"
-#include "control.h"
+#include "run/control.h"
 #include "init/init.h"
 #include "kvm/probe.h"
 #include "lib/log.h"
 #include "mgmt/mgmt.h"
-#include "run.h"
+#include "run/run.h"
 
 /* Exit statuses beyond 0/1, for scripts: 2 is a usage error, 77 is "cannot run here" to automake-style tests. */
 #define EXIT_USAGE 2

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/kvm/acpi.c vmm/kvm/aml.c */
+/* unit-sources: vmm/fw/acpi.c vmm/fw/aml.c */
 /*
  * The ACPI tables: structure and checksums here; when acpica-tools is installed, iasl also disassembles the DSDT,
  * which catches AML the guest's interpreter would refuse.
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "kvm/acpi.h"
-#include "kvm/aml.h"
+#include "fw/acpi.h"
+#include "fw/aml.h"
 #include "lib/le.h"
 
 static uint8_t area[ACPI_TABLES_SIZE];

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/kvm/boot_pvh.c vmm/kvm/e820.c */
+/* unit-sources: vmm/boot/pvh.c vmm/boot/e820.c */
 /*
  * The PVH loader on hand-made ELF files: a good one loads and names its entry; every malformed field is refused
  * with a reason, never read past the buffer (ASan watches).
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "kvm/boot_pvh.h"
-#include "kvm/e820.h"
+#include "boot/pvh.h"
+#include "boot/e820.h"
 #include "lib/le.h"
 
 #define PHOFF		64

@@ -1,12 +1,12 @@
-/* unit-sources: vmm/kvm/boot_bzimage.c vmm/kvm/e820.c */
+/* unit-sources: vmm/boot/bzimage.c vmm/boot/e820.c */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "kvm/boot_bzimage.h"
-#include "kvm/e820.h"
+#include "boot/bzimage.h"
+#include "boot/e820.h"
 #include "kvm/vm.h"
 #include "lib/le.h"
 

@@ -1,9 +1,9 @@
-/* unit-sources: vmm/kvm/mptable.c */
+/* unit-sources: vmm/fw/mptable.c */
 #include <stdint.h>
 #include <string.h>
 
 #include "check.h"
-#include "kvm/mptable.h"
+#include "fw/mptable.h"
 #include "lib/le.h"
 
 static uint8_t buf[4096];

@@ -1,7 +1,7 @@
 #include <string.h>
 
 #include "hw/acpi_pm.h"
-#include "kvm/acpi.h"
+#include "fw/acpi.h"
 #include "lib/log.h"
 
 #define SLEEP_TYPE_SHIFT	2

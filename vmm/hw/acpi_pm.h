@@ -4,7 +4,7 @@
 #include "kvm/vm.h"
 
 /*
- * The registers the hardware-reduced FADT names (kvm/acpi.h): sleep control (a write of SLP_EN with the _S5
+ * The registers the hardware-reduced FADT names (fw/acpi.h): sleep control (a write of SLP_EN with the _S5
  * sleep type powers the VM off), sleep status (reads 0) and reset (the reset value reboots it). And the power
  * button: a pulse on the Generic Event Device's interrupt, which the guest's ACPI turns into a power button
  * notification, the equivalent of pressing the button on a PC (`virsh shutdown`).

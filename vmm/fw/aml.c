@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "kvm/aml.h"
+#include "fw/aml.h"
 
 #define AML_ZERO		0x00
 #define AML_ONE			0x01

@@ -1,5 +1,5 @@
-#ifndef SHRIKE_RUN_H
-#define SHRIKE_RUN_H
+#ifndef SHRIKE_RUN_RUN_H
+#define SHRIKE_RUN_RUN_H
 
 /*
  * `shrike run`: boot one guest in the foreground. Exit statuses, for scripts and the supervisor's restart policy

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "console.h"
+#include "run/console.h"
 #include "lib/log.h"
 #include "virtio/console.h"
 

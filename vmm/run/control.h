@@ -1,5 +1,5 @@
-#ifndef SHRIKE_CONTROL_H
-#define SHRIKE_CONTROL_H
+#ifndef SHRIKE_RUN_CONTROL_H
+#define SHRIKE_RUN_CONTROL_H
 
 #include <stdint.h>
 

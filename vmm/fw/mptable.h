@@ -1,5 +1,5 @@
-#ifndef SHRIKE_KVM_MPTABLE_H
-#define SHRIKE_KVM_MPTABLE_H
+#ifndef SHRIKE_FW_MPTABLE_H
+#define SHRIKE_FW_MPTABLE_H
 
 #include <stddef.h>
 #include <stdint.h>

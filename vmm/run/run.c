@@ -13,19 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "console.h"
-#include "control.h"
+#include "boot/bzimage.h"
+#include "boot/pvh.h"
+#include "fw/acpi.h"
+#include "fw/mptable.h"
 #include "hw/absent.h"
 #include "hw/acpi_pm.h"
 #include "hw/boot_timer.h"
 #include "hw/i8042.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
-#include "kvm/acpi.h"
-#include "kvm/boot_bzimage.h"
-#include "kvm/boot_pvh.h"
 #include "kvm/cpuid.h"
-#include "kvm/mptable.h"
 #include "kvm/vcpu.h"
 #include "kvm/vm.h"
 #include "lib/evloop.h"
@@ -35,7 +33,9 @@
 #include "net/metadata.h"
 #include "net/tap.h"
 #include "net/user.h"
-#include "run.h"
+#include "run/console.h"
+#include "run/control.h"
+#include "run/run.h"
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
@@ -654,7 +654,7 @@ static int load_guest(struct vm *vm, const struct run_opts *o, const char *cmdli
 	return 0;
 }
 
-/* The ACPI tables describe the CPUs, COM1 and the virtio devices; see kvm/acpi.h. */
+/* The ACPI tables describe the CPUs, COM1 and the virtio devices; see fw/acpi.h. */
 static int load_acpi(struct vm *vm, unsigned int nr_vcpus, struct virtio_dev *const *devs, unsigned int nr)
 {
 	struct acpi_devices d = {

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "kvm/mptable.h"
+#include "fw/mptable.h"
 #include "lib/le.h"
 
 #define FLOATING_SIZE		16

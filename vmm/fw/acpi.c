@@ -1,9 +1,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kvm/acpi.h"
-#include "kvm/aml.h"
-#include "kvm/mptable.h"
+#include "fw/acpi.h"
+#include "fw/aml.h"
+#include "fw/mptable.h"
 #include "lib/le.h"
 
 #define OEM_ID			"SHRIKE"

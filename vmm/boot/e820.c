@@ -1,4 +1,4 @@
-#include "kvm/e820.h"
+#include "boot/e820.h"
 #include "kvm/vm.h"
 
 unsigned int e820_build(struct e820_entry map[E820_MAX_ENTRIES], uint64_t low_ram, uint64_t high_ram)

@@ -1,5 +1,5 @@
-#ifndef SHRIKE_KVM_AML_H
-#define SHRIKE_KVM_AML_H
+#ifndef SHRIKE_FW_AML_H
+#define SHRIKE_FW_AML_H
 
 #include <stdbool.h>
 #include <stddef.h>

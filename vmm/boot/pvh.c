@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kvm/boot_pvh.h"
-#include "kvm/e820.h"
+#include "boot/pvh.h"
+#include "boot/e820.h"
 #include "lib/le.h"
 
 #define ELF_HEADER_SIZE		64

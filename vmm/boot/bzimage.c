@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kvm/boot_bzimage.h"
-#include "kvm/e820.h"
+#include "boot/bzimage.h"
+#include "boot/e820.h"
 #include "lib/le.h"
 
 /* Offsets into the boot sector / zero page (struct boot_params and its setup_header). */

@@ -1,5 +1,5 @@
-#ifndef SHRIKE_CONSOLE_H
-#define SHRIKE_CONSOLE_H
+#ifndef SHRIKE_RUN_CONSOLE_H
+#define SHRIKE_RUN_CONSOLE_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
-#ifndef SHRIKE_KVM_E820_H
-#define SHRIKE_KVM_E820_H
+#ifndef SHRIKE_BOOT_E820_H
+#define SHRIKE_BOOT_E820_H
 
 #include <stdint.h>
 

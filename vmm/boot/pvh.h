@@ -1,5 +1,5 @@
-#ifndef SHRIKE_KVM_BOOT_PVH_H
-#define SHRIKE_KVM_BOOT_PVH_H
+#ifndef SHRIKE_BOOT_PVH_H
+#define SHRIKE_BOOT_PVH_H
 
 #include <stddef.h>
 #include <stdint.h>

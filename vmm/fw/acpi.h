@@ -1,5 +1,5 @@
-#ifndef SHRIKE_KVM_ACPI_H
-#define SHRIKE_KVM_ACPI_H
+#ifndef SHRIKE_FW_ACPI_H
+#define SHRIKE_FW_ACPI_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "run/control.h"
 #include "hw/acpi_pm.h"
 #include "lib/log.h"
 #include "lib/size.h"
