@@ -48,11 +48,30 @@ static const char *test_long_line_cut(void)
 	return NULL;
 }
 
+static void log_as_run(void)
+{
+	log_set_role("run");
+	log_error("vCPU %d: guest triple fault", 0);
+	log_info("stopped");
+	log_set_role("");
+}
+
+/* A role set once prefixes every line after the level, as the tests and operators grep for them. */
+static const char *test_role_prefix(void)
+{
+	char text[256];
+
+	CHECK_INT(check_stderr(log_as_run, text, sizeof(text)), 2);
+	CHECK_STR(text, "shrike: error: run: vCPU 0: guest triple fault\nshrike: run: stopped\n");
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
 		{ "log-errno-kept", test_errno_kept },
 		{ "log-long-line-cut", test_long_line_cut },
+		{ "log-role-prefix", test_role_prefix },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));

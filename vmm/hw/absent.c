@@ -32,7 +32,7 @@ int absent_create(struct vm *vm)
 	for (i = 0; i < sizeof(absent_ports) / sizeof(absent_ports[0]); i++) {
 		ret = iotrap_register(&vm->io, IOTRAP_PIO, absent_ports[i].port, absent_ports[i].len, absent_io, NULL);
 		if (ret < 0) {
-			log_error("run: ports 0x%x-0x%x: %s", absent_ports[i].port,
+			log_error("ports 0x%x-0x%x: %s", absent_ports[i].port,
 				  absent_ports[i].port + absent_ports[i].len - 1, strerror(-ret));
 			return ret;
 		}

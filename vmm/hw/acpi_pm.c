@@ -29,7 +29,7 @@ int acpi_pm_create(struct vm *vm)
 	int ret = iotrap_register(&vm->io, IOTRAP_PIO, ACPI_SLEEP_CONTROL_PORT, 3, acpi_pm_io, vm);
 
 	if (ret < 0)
-		log_error("run: ACPI registers at port 0x%x: %s", ACPI_SLEEP_CONTROL_PORT, strerror(-ret));
+		log_error("ACPI registers at port 0x%x: %s", ACPI_SLEEP_CONTROL_PORT, strerror(-ret));
 	return ret;
 }
 

@@ -49,7 +49,7 @@ int boot_timer_create(struct boot_timer *t, struct vm *vm, uint64_t start_ns)
 	t->start_ns = start_ns;
 	ret = iotrap_register(&vm->io, IOTRAP_PIO, BOOT_TIMER_PORT, 1, boot_timer_io, t);
 	if (ret < 0)
-		log_error("run: boot-timer: port 0x%x: %s", BOOT_TIMER_PORT, strerror(-ret));
+		log_error("boot-timer: port 0x%x: %s", BOOT_TIMER_PORT, strerror(-ret));
 	return ret;
 }
 

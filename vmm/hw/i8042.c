@@ -33,6 +33,6 @@ int i8042_create(struct vm *vm)
 	if (!ret)
 		ret = iotrap_register(&vm->io, IOTRAP_PIO, I8042_COMMAND_PORT, 1, i8042_io, vm);
 	if (ret < 0)
-		log_error("run: i8042: ports 0x60/0x64: %s", strerror(-ret));
+		log_error("i8042: ports 0x60/0x64: %s", strerror(-ret));
 	return ret;
 }

@@ -164,6 +164,6 @@ int rtc_create(struct rtc *rtc, struct vm *vm)
 	pthread_mutex_init(&rtc->lock, NULL);
 	ret = iotrap_register(&vm->io, IOTRAP_PIO, RTC_PORT_INDEX, 2, rtc_io, rtc);
 	if (ret < 0)
-		log_error("run: rtc: ports 0x%x-0x%x: %s", RTC_PORT_INDEX, RTC_PORT_DATA, strerror(-ret));
+		log_error("rtc: ports 0x%x-0x%x: %s", RTC_PORT_INDEX, RTC_PORT_DATA, strerror(-ret));
 	return ret;
 }

@@ -211,12 +211,12 @@ int serial_create(struct serial *s, struct vm *vm, int in_fd,
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (s->stop_fd < 0) {
 		ret = -errno;
-		log_error("run: serial: eventfd: %s", strerror(errno));
+		log_error("serial: eventfd: %s", strerror(errno));
 		return ret;
 	}
 	ret = iotrap_register(&vm->io, IOTRAP_PIO, SERIAL_COM1_PORT, UART_NR_PORTS, serial_io, s);
 	if (ret < 0) {
-		log_error("run: serial: ports 0x%x-0x%x: %s", SERIAL_COM1_PORT, SERIAL_COM1_PORT + UART_NR_PORTS - 1,
+		log_error("serial: ports 0x%x-0x%x: %s", SERIAL_COM1_PORT, SERIAL_COM1_PORT + UART_NR_PORTS - 1,
 			  strerror(-ret));
 		close(s->stop_fd);
 		s->stop_fd = -1;
@@ -266,7 +266,7 @@ int serial_start(struct serial *s)
 		return 0;
 	err = pthread_create(&s->input, NULL, serial_input, s);
 	if (err) {
-		log_error("run: serial: input thread: %s", strerror(err));
+		log_error("serial: input thread: %s", strerror(err));
 		return -err;
 	}
 	s->input_started = true;
@@ -279,7 +279,7 @@ void serial_destroy(struct serial *s)
 
 	if (s->input_started) {
 		if (write(s->stop_fd, &one, sizeof(one)) < 0)
-			log_error("run: serial: stopping input: %s", strerror(errno));
+			log_error("serial: stopping input: %s", strerror(errno));
 		pthread_join(s->input, NULL);
 		s->input_started = false;
 	}

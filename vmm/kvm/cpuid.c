@@ -30,7 +30,7 @@ struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 		free(c);
 		c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 		if (!c) {
-			log_error("run: CPUID table: out of memory");
+			log_error("CPUID table: out of memory");
 			return NULL;
 		}
 		c->nent = n;
@@ -39,7 +39,7 @@ struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 		if (errno != E2BIG)
 			break;
 	}
-	log_error("run: KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	log_error("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 	free(c);
 	return NULL;
 }
@@ -88,7 +88,7 @@ int cpuid_set(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int id, 
 	size = sizeof(*c) + supported->nent * sizeof(c->entries[0]);
 	c = malloc(size);
 	if (!c) {
-		log_error("run: vCPU %u: CPUID: out of memory", id);
+		log_error("vCPU %u: CPUID: out of memory", id);
 		return -ENOMEM;
 	}
 	memcpy(c, supported, size);
@@ -118,7 +118,7 @@ int cpuid_set(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int id, 
 	}
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0) {
 		ret = -errno;
-		log_error("run: vCPU %u: KVM_SET_CPUID2: %s", id, strerror(errno));
+		log_error("vCPU %u: KVM_SET_CPUID2: %s", id, strerror(errno));
 	}
 	free(c);
 	return ret;

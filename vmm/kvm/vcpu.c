@@ -53,7 +53,7 @@ static int vcpu_fail(const struct vcpu *vcpu, const char *what)
 {
 	int err = errno;
 
-	log_error("run: vCPU %u: %s: %s", vcpu->id, what, strerror(err));
+	log_error("vCPU %u: %s: %s", vcpu->id, what, strerror(err));
 	return -err;
 }
 
@@ -75,7 +75,7 @@ static int setup_msrs(struct vcpu *vcpu)
 	if (n < 0)
 		return vcpu_fail(vcpu, "KVM_SET_MSRS");
 	if (n != 2) {
-		log_error("run: vCPU %u: KVM_SET_MSRS: MSR 0x%x refused", vcpu->id, msrs.entries[n].index);
+		log_error("vCPU %u: KVM_SET_MSRS: MSR 0x%x refused", vcpu->id, msrs.entries[n].index);
 		return -EINVAL;
 	}
 	return 0;
@@ -197,7 +197,7 @@ static int setup_boot_cpu(struct vcpu *vcpu, const struct kvm_regs *regs, bool l
 	struct kvm_sregs sregs;
 
 	if (write_boot_tables(vcpu->vm) < 0) {
-		log_error("run: guest RAM too small for the boot page tables");
+		log_error("guest RAM too small for the boot page tables");
 		return -ENOMEM;
 	}
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
@@ -268,7 +268,7 @@ static void handle_system_event(struct vcpu *vcpu)
 		vm_request_exit(vcpu->vm, VM_EXIT_REBOOT);
 		break;
 	default:
-		log_error("run: vCPU %u: guest crashed (system event %u)", vcpu->id, vcpu->run->system_event.type);
+		log_error("vCPU %u: guest crashed (system event %u)", vcpu->id, vcpu->run->system_event.type);
 		vm_request_exit(vcpu->vm, VM_EXIT_CRASH);
 		break;
 	}
@@ -281,10 +281,10 @@ static void log_crash(struct vcpu *vcpu, const char *what)
 	struct kvm_sregs s;
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
-		log_error("run: vCPU %u: %s", vcpu->id, what);
+		log_error("vCPU %u: %s", vcpu->id, what);
 		return;
 	}
-	log_error("run: vCPU %u: %s at rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx cr2 0x%llx cr3 0x%llx "
+	log_error("vCPU %u: %s at rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx cr2 0x%llx cr3 0x%llx "
 		  "cr4 0x%llx idt 0x%llx+0x%x cs 0x%x", vcpu->id, what, (unsigned long long)r.rip,
 		  (unsigned long long)r.rsp, (unsigned long long)r.rflags, (unsigned long long)s.cr0,
 		  (unsigned long long)s.cr2, (unsigned long long)s.cr3, (unsigned long long)s.cr4,
@@ -314,16 +314,16 @@ static bool handle_exit(struct vcpu *vcpu)
 		handle_system_event(vcpu);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
-		log_error("run: vCPU %u: KVM_RUN: entry failed, hardware reason 0x%llx", vcpu->id,
+		log_error("vCPU %u: KVM_RUN: entry failed, hardware reason 0x%llx", vcpu->id,
 			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		vm_request_exit(vcpu->vm, VM_EXIT_CRASH);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		log_error("run: vCPU %u: KVM internal error, suberror %u", vcpu->id, run->internal.suberror);
+		log_error("vCPU %u: KVM internal error, suberror %u", vcpu->id, run->internal.suberror);
 		vm_request_exit(vcpu->vm, VM_EXIT_CRASH);
 		return false;
 	default:
-		log_error("run: vCPU %u: unexpected exit reason %u", vcpu->id, run->exit_reason);
+		log_error("vCPU %u: unexpected exit reason %u", vcpu->id, run->exit_reason);
 		vm_request_exit(vcpu->vm, VM_EXIT_CRASH);
 		return false;
 	}
@@ -389,7 +389,7 @@ int vcpu_start(struct vcpu *vcpu)
 		return vcpu_fail(vcpu, "sigaction");
 	err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	if (err) {
-		log_error("run: vCPU %u: thread: %s", vcpu->id, strerror(err));
+		log_error("vCPU %u: thread: %s", vcpu->id, strerror(err));
 		return -err;
 	}
 	vcpu->started = true;

@@ -21,7 +21,7 @@ static int vm_ioctl_fail(const char *what)
 {
 	int err = errno;
 
-	log_error("run: %s: %s", what, strerror(err));
+	log_error("%s: %s", what, strerror(err));
 	return -err;
 }
 
@@ -56,11 +56,11 @@ int vm_create(struct vm *vm, uint64_t ram_size)
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		ret = -errno;
-		log_error("run: /dev/kvm: %s", strerror(errno));
+		log_error("/dev/kvm: %s", strerror(errno));
 		goto out;
 	}
 	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		log_error("run: /dev/kvm: KVM API version is not %d", KVM_API_VERSION);
+		log_error("/dev/kvm: KVM API version is not %d", KVM_API_VERSION);
 		ret = -EPROTO;
 		goto out;
 	}
@@ -96,7 +96,7 @@ int vm_create(struct vm *vm, uint64_t ram_size)
 	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED) {
 		ret = -errno;
-		log_error("run: guest memory of %llu bytes: %s", (unsigned long long)ram_size, strerror(errno));
+		log_error("guest memory of %llu bytes: %s", (unsigned long long)ram_size, strerror(errno));
 		goto out;
 	}
 	vm->ram_size = ram_size;
@@ -166,7 +166,7 @@ void vm_request_exit(struct vm *vm, enum vm_exit reason)
 	if (!atomic_compare_exchange_strong(&vm->exit_reason, &running, (int)reason))
 		return;
 	if (write(vm->exit_fd, &one, sizeof(one)) < 0)
-		log_error("run: waking the main thread: %s", strerror(errno));
+		log_error("waking the main thread: %s", strerror(errno));
 	/* Parked vCPUs and a thread waiting for them to park must see the exit too. */
 	pthread_mutex_lock(&vm->pause_lock);
 	pthread_cond_broadcast(&vm->pause_cond);

@@ -28,7 +28,7 @@ int evloop_init(struct evloop *l)
 	return 0;
 fail:
 	err = errno;
-	log_error("run: event loop: %s", strerror(err));
+	log_error("event loop: %s", strerror(err));
 	evloop_destroy(l);
 	return -err;
 }
@@ -51,7 +51,7 @@ static int watch_ctl(struct evloop *l, int op, struct evloop_watch *w, uint32_t 
 
 	if (epoll_ctl(l->epoll_fd, op, w->fd, &ev) < 0) {
 		err = errno;
-		log_error("run: event loop: watching fd %d: %s", w->fd, strerror(err));
+		log_error("event loop: watching fd %d: %s", w->fd, strerror(err));
 		return -err;
 	}
 	return 0;
@@ -98,7 +98,7 @@ static void *evloop_thread(void *arg)
 	while ((ret = evloop_run_once(l, -1)) == 0)
 		;
 	if (ret < 0)
-		log_error("run: event loop: epoll_wait: %s", strerror(-ret));
+		log_error("event loop: epoll_wait: %s", strerror(-ret));
 	return NULL;
 }
 
@@ -107,7 +107,7 @@ int evloop_start(struct evloop *l)
 	int err = pthread_create(&l->thread, NULL, evloop_thread, l);
 
 	if (err) {
-		log_error("run: event loop: thread: %s", strerror(err));
+		log_error("event loop: thread: %s", strerror(err));
 		return -err;
 	}
 	l->started = true;
@@ -121,7 +121,7 @@ void evloop_stop(struct evloop *l)
 	if (!l->started)
 		return;
 	if (write(l->stop_fd, &one, sizeof(one)) != sizeof(one))
-		log_error("run: event loop: stop: %s", strerror(errno));
+		log_error("event loop: stop: %s", strerror(errno));
 	pthread_join(l->thread, NULL);
 	l->started = false;
 }

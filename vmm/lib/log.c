@@ -6,6 +6,14 @@
 
 #include "lib/log.h"
 
+/* The role with its ": ", set once before any thread starts. */
+static char role_prefix[16];
+
+void log_set_role(const char *role)
+{
+	snprintf(role_prefix, sizeof(role_prefix), *role ? "%s: " : "", role);
+}
+
 static void log_line(const char *prefix, const char *fmt, va_list ap)
 {
 	/*
@@ -16,7 +24,7 @@ static void log_line(const char *prefix, const char *fmt, va_list ap)
 	size_t len;
 	int n, saved = errno;	/* callers log, then return -errno: logging must not change it */
 
-	n = snprintf(line, sizeof(line), "shrike: %s", prefix);
+	n = snprintf(line, sizeof(line), "shrike: %s%s", prefix, role_prefix);
 	if (n < 0)
 		goto out;
 	len = (size_t)n;

@@ -84,13 +84,14 @@ int mgmt_main(int argc, char **argv)
 	socklen_t tl = sizeof(type);
 	char *end;
 
+	log_set_role("mgmt");
 	for (i = 1; i < argc; i++) {
 		const char **opt = !strcmp(argv[i], "--listen") ? &listen_arg : !strcmp(argv[i], "--cert") ? &cert :
 				   !strcmp(argv[i], "--key") ? &key : !strcmp(argv[i], "--client-ca") ? &ca :
 				   !strcmp(argv[i], "--supervisor-fd") ? &sup_arg : NULL;
 
 		if (!opt || i + 1 == argc) {
-			log_error(opt ? "mgmt: %s needs a value" : "mgmt: unknown option %s", argv[i]);
+			log_error(opt ? "%s needs a value" : "unknown option %s", argv[i]);
 			log_error("%s", usage);
 			return EXIT_USAGE;
 		}
@@ -101,12 +102,12 @@ int mgmt_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (parse_listen(listen_arg, &ss, &sl)) {
-		log_error("mgmt: --listen %s: expected ADDR:PORT or [ADDR6]:PORT with a numeric address", listen_arg);
+		log_error("--listen %s: expected ADDR:PORT or [ADDR6]:PORT with a numeric address", listen_arg);
 		return EXIT_USAGE;
 	}
 	sup = (int)strtol(sup_arg, &end, 10);
 	if (*end || sup < 0 || getsockopt(sup, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_SEQPACKET) {
-		log_error("mgmt: --supervisor-fd %s: not an open SOCK_SEQPACKET socket", sup_arg);
+		log_error("--supervisor-fd %s: not an open SOCK_SEQPACKET socket", sup_arg);
 		return EXIT_USAGE;
 	}
 	rc = tls_init(cert, key, ca);
@@ -114,10 +115,10 @@ int mgmt_main(int argc, char **argv)
 		return 1;
 	lfd = open_listener(&ss, sl);
 	if (lfd < 0) {
-		log_error("mgmt: listen on %s: %s", listen_arg, strerror(-lfd));
+		log_error("listen on %s: %s", listen_arg, strerror(-lfd));
 		return 1;
 	}
-	log_info("mgmt: listening on %s", listen_arg);
+	log_info("listening on %s", listen_arg);
 	/* Nothing more to open: from here on a compromise reaches only the sockets mgmt has. */
 	if (sandbox_enter(SANDBOX_UID, SANDBOX_GID)) {
 		close(lfd);
@@ -126,7 +127,7 @@ int mgmt_main(int argc, char **argv)
 	rc = server_run(lfd, sup);
 	close(lfd);
 	if (rc) {
-		log_error("mgmt: %s", strerror(-rc));
+		log_error("%s", strerror(-rc));
 		return 1;
 	}
 	return 0;

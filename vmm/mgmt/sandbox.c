@@ -78,22 +78,22 @@ int sandbox_enter(uid_t uid, gid_t gid)
 	if (geteuid() == 0) {
 		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid)) {
 			ret = -errno;
-			log_error("mgmt: dropping root for uid %u gid %u: %s", (unsigned int)uid, (unsigned int)gid,
+			log_error("dropping root for uid %u gid %u: %s", (unsigned int)uid, (unsigned int)gid,
 				  strerror(-ret));
 			return ret;
 		}
 		/* Not a formality: a kernel without CONFIG_MULTIUSER accepts setresuid() and changes nothing. */
 		if (setresuid(0, 0, 0) == 0 || geteuid() == 0) {
-			log_error("mgmt: still able to become root after dropping it");
+			log_error("still able to become root after dropping it");
 			return -EPERM;
 		}
 	}
 	ret = install_filter();
 	if (ret < 0) {
-		log_error("mgmt: seccomp filter: %s", strerror(-ret));
+		log_error("seccomp filter: %s", strerror(-ret));
 		return ret;
 	}
-	log_info("mgmt: sandboxed: uid %u, no new privileges, %zu system calls allowed", (unsigned int)geteuid(),
+	log_info("sandboxed: uid %u, no new privileges, %zu system calls allowed", (unsigned int)geteuid(),
 		 NR_ALLOWED);
 	return 0;
 }

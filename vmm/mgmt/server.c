@@ -175,7 +175,7 @@ static void respond(struct conn *c, const struct api_result *res)
 	metrics_request(res->status);
 	/* an audit line for every change and every refusal; plain reads are too many to log */
 	if (res->status >= 400 || (r && r->target && r->method != HTTP_GET && r->method != HTTP_HEAD))
-		log_info("mgmt: %s%s%s %s %s -> %d", c->peer, c->cn[0] ? " CN=" : "", c->cn, method_name(r),
+		log_info("%s%s%s %s %s -> %d", c->peer, c->cn[0] ? " CN=" : "", c->cn, method_name(r),
 			 r && r->target ? r->target : "-", res->status);
 	if (out_append(c, head, (size_t)n))
 		goto oom;
@@ -197,7 +197,7 @@ static void respond(struct conn *c, const struct api_result *res)
 	c->deadline = now_ms() + SERVER_REQUEST_MS;
 	return;
 oom:
-	log_error("mgmt: %s: out of memory for a response", c->peer);
+	log_error("%s: out of memory for a response", c->peer);
 	c->close_after = 1;
 	c->state = ST_WRITE;
 }
@@ -255,7 +255,7 @@ static void handshake_failed(struct conn *c, int rc)
 	metrics_handshake_failure(reason);
 	/* a client that connects and leaves (a port scan, a health check) is counted but not worth a log line */
 	if (reason != TLS_FAIL_CLOSED)
-		log_info("mgmt: %s: TLS handshake refused (%s): %s", c->peer, tls_fail_name(reason), msg);
+		log_info("%s: TLS handshake refused (%s): %s", c->peer, tls_fail_name(reason), msg);
 	conn_close(c);
 }
 
@@ -441,7 +441,7 @@ static void accept_all(void)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_error("mgmt: accept: %s", strerror(errno));
+				log_error("accept: %s", strerror(errno));
 			return;
 		}
 		if (nconns == SERVER_MAX_CONNS) {
@@ -576,7 +576,7 @@ static int sup_read_all(void)
 		if (n == 0)
 			return -EPIPE;
 		if (proto_check(sup_msg.bytes, (size_t)n, 1)) {
-			log_error("mgmt: dropped a malformed message from PID 1 (type %u, %zd bytes)",
+			log_error("dropped a malformed message from PID 1 (type %u, %zd bytes)",
 				  n >= 2 ? sup_msg.hdr.type : 0, n);
 			continue;
 		}
@@ -599,7 +599,7 @@ static void sweep(uint64_t now)
 		switch (c->state) {
 		case ST_HANDSHAKE:
 			metrics_handshake_failure(TLS_FAIL_TIMEOUT);
-			log_info("mgmt: %s: TLS handshake refused (timeout)", c->peer);
+			log_info("%s: TLS handshake refused (timeout)", c->peer);
 			conn_close(c);
 			break;
 		case ST_READ:
@@ -689,7 +689,7 @@ out:
 		free(graveyard[--ndead]);
 	close(ep);
 	if (rc == -EPIPE) {
-		log_info("mgmt: PID 1 closed the channel; exiting");
+		log_info("PID 1 closed the channel; exiting");
 		return 0;
 	}
 	return rc;

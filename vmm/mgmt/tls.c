@@ -110,7 +110,7 @@ static int mbed_err(const char *what, const char *path, int rc)
 	char msg[128];
 
 	mbedtls_strerror(rc, msg, sizeof(msg));
-	log_error("mgmt: %s%s%s: %s", what, path ? " " : "", path ? path : "", msg);
+	log_error("%s%s%s: %s", what, path ? " " : "", path ? path : "", msg);
 	return -EINVAL;
 }
 
@@ -123,7 +123,7 @@ int tls_init(const char *cert, const char *key, const char *ca)
 	/* TLS 1.3 in mbedTLS 3.6 runs its key schedule through PSA: without this every 1.3 handshake fails */
 	st = psa_crypto_init();
 	if (st != PSA_SUCCESS) {
-		log_error("mgmt: psa_crypto_init failed (%d)", (int)st);
+		log_error("psa_crypto_init failed (%d)", (int)st);
 		return -EIO;
 	}
 	mbedtls_platform_set_time(tls_time);
@@ -162,7 +162,7 @@ int tls_init(const char *cert, const char *key, const char *ca)
 	if (rc)
 		return mbed_err("server certificate and key", cert, rc);
 	if (mbedtls_pk_check_pair(&own_chain.pk, &own_key, mbedtls_ctr_drbg_random, &drbg)) {
-		log_error("mgmt: %s does not belong to the certificate %s", key, cert);
+		log_error("%s does not belong to the certificate %s", key, cert);
 		return -EINVAL;
 	}
 	return 0;

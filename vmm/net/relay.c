@@ -178,7 +178,7 @@ static bool host_dest(struct relay *r, uint8_t proto, uint32_t dst, uint16_t dpo
 		resolv_refresh(r);
 		if (!r->nameserver) {
 			if (!r->dns_warned)
-				log_error("run: user network: no IPv4 nameserver in %s, DNS queries go unanswered",
+				log_error("user network: no IPv4 nameserver in %s, DNS queries go unanswered",
 					  e->resolv_conf ? e->resolv_conf : "/etc/resolv.conf");
 			r->dns_warned = true;
 			return false;
@@ -964,7 +964,7 @@ static int forward_listen(struct relay *r, uint16_t host_port, uint16_t guest_po
 	setsockopt(fw->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fw->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fw->fd, 64) < 0) {
 		ret = -errno;
-		log_error("run: user network: forward tcp:%u:%u: cannot listen on port %u: %s", host_port, guest_port,
+		log_error("user network: forward tcp:%u:%u: cannot listen on port %u: %s", host_port, guest_port,
 			  host_port, strerror(errno));
 		close(fw->fd);
 		return ret;
@@ -1049,7 +1049,7 @@ int relay_create(const struct relay_env *env, struct relay **out)
 	return 0;
 fail:
 	if (ret != -EADDRINUSE || i == env->nforwards)	/* a forward said which port itself */
-		log_error("run: user network: relays: %s", strerror(-ret));
+		log_error("user network: relays: %s", strerror(-ret));
 	relay_destroy(r);
 	return ret;
 }

@@ -62,7 +62,7 @@ int net_tap_open(const char *name, struct net_backend **out)
 	int ret;
 
 	if (!*name || strlen(name) >= IFNAMSIZ) {
-		log_error("run: tap '%s': a name of 1 to %d characters", name, IFNAMSIZ - 1);
+		log_error("tap '%s': a name of 1 to %d characters", name, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
 	t = calloc(1, sizeof(*t));
@@ -71,13 +71,13 @@ int net_tap_open(const char *name, struct net_backend **out)
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0) {
 		ret = -errno;
-		log_error("run: tap %s: /dev/net/tun: %s", name, strerror(errno));
+		log_error("tap %s: /dev/net/tun: %s", name, strerror(errno));
 		goto fail;
 	}
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
-		log_error("run: tap %s: %s", name, strerror(errno));
+		log_error("tap %s: %s", name, strerror(errno));
 		goto fail;
 	}
 	t->be.ops = &tap_ops;

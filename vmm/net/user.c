@@ -82,7 +82,7 @@ static void queue_frame(struct user *u, uint8_t *buf, size_t len)
 	u->q[(u->qhead + u->qn - 1) % USER_QUEUE].len = len;
 	/* The eventfd is readable exactly while the queue is not empty. */
 	if (u->qn == 1 && write(u->be.rx_fd, &one, sizeof(one)) < 0)
-		log_error("run: user network: eventfd: %s", strerror(errno));
+		log_error("user network: eventfd: %s", strerror(errno));
 }
 
 static void to_guest(void *opaque, const uint8_t *frame, size_t len)
@@ -268,7 +268,7 @@ static ssize_t user_recv(struct net_backend *be, const struct iovec *iov, int io
 	len = u->q[u->qhead].len;
 	u->qhead = (u->qhead + 1) % USER_QUEUE;
 	if (!--u->qn && read(u->be.rx_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_error("run: user network: eventfd: %s", strerror(errno));
+		log_error("user network: eventfd: %s", strerror(errno));
 	pthread_mutex_unlock(&user_lock);
 	for (i = 0; i < iovcnt && off < len; i++) {
 		n = len - off < iov[i].iov_len ? len - off : iov[i].iov_len;
@@ -345,13 +345,13 @@ static int check_conf(const struct net_user_conf *c, uint32_t mask, uint32_t gue
 
 	inet_ntop(AF_INET, &a, net, sizeof(net));
 	if (c->prefix < 8 || c->prefix > 29 || (c->net & ~mask)) {
-		log_error("run: user network %s/%u: expected a network address with a prefix of 8 to 29", net,
+		log_error("user network %s/%u: expected a network address with a prefix of 8 to 29", net,
 			  c->prefix);
 		return -EINVAL;
 	}
 	if ((guest & mask) != c->net || guest == c->net + 2 || guest == c->net + 3 || guest == c->net ||
 	    guest == (c->net | ~mask)) {
-		log_error("run: user network %s/%u: the guest address must be inside it and not .0, .2, .3 or the "
+		log_error("user network %s/%u: the guest address must be inside it and not .0, .2, .3 or the "
 			  "broadcast address", net, c->prefix);
 		return -EINVAL;
 	}
@@ -359,7 +359,7 @@ static int check_conf(const struct net_user_conf *c, uint32_t mask, uint32_t gue
 		return -EINVAL;
 	for (o = users; o; o = o->next)
 		if ((o->net & mask) == c->net || (c->net & o->mask) == o->net) {
-			log_error("run: user network %s/%u overlaps another user NIC's network", net, c->prefix);
+			log_error("user network %s/%u overlaps another user NIC's network", net, c->prefix);
 			return -EINVAL;
 		}
 	return 0;
@@ -408,13 +408,13 @@ int net_user_open(const struct net_user_conf *c, struct evloop *loop, struct net
 	u->be.rx_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (u->be.rx_fd < 0) {
 		ret = -errno;
-		log_error("run: user network: eventfd: %s", strerror(errno));
+		log_error("user network: eventfd: %s", strerror(errno));
 		goto fail;
 	}
 	u->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (u->timer_fd < 0 || timerfd_settime(u->timer_fd, 0, &its, NULL) < 0) {
 		ret = -errno;
-		log_error("run: user network: timerfd: %s", strerror(errno));
+		log_error("user network: timerfd: %s", strerror(errno));
 		goto fail;
 	}
 	u->timer_w = (struct evloop_watch){ .fd = u->timer_fd, .fn = user_tick, .opaque = u };
@@ -435,7 +435,7 @@ int net_user_open(const struct net_user_conf *c, struct evloop *loop, struct net
 	gw = ip4(u->gateway);
 	if (!netif_add(&u->netif, &ip, &nm, &gw, u, user_netif_init, ethernet_input)) {
 		pthread_mutex_unlock(&user_lock);
-		log_error("run: user network: lwIP refused the interface");
+		log_error("user network: lwIP refused the interface");
 		ret = -ENOMEM;
 		goto fail;
 	}

@@ -18,7 +18,7 @@ int console_out_init(struct console_out *c, int out_fd)
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	if (ring_init(&c->history, CONSOLE_HISTORY) < 0) {
-		log_error("run: console: out of memory");
+		log_error("console: out of memory");
 		return -ENOMEM;
 	}
 	return 0;
@@ -83,7 +83,7 @@ int console_out_start(struct console_out *c)
 		return 0;
 	err = pthread_create(&c->thread, NULL, console_writer, c);
 	if (err) {
-		log_error("run: console: writer thread: %s", strerror(err));
+		log_error("console: writer thread: %s", strerror(err));
 		return -err;
 	}
 	c->started = true;
@@ -101,7 +101,7 @@ void console_out_destroy(struct console_out *c)
 		c->started = false;
 	}
 	if (c->dropped)
-		log_info("run: console: %llu bytes of guest output were dropped (the reader was too slow)",
+		log_info("console: %llu bytes of guest output were dropped (the reader was too slow)",
 			 (unsigned long long)c->dropped);
 	ring_free(&c->history);
 }
@@ -153,7 +153,7 @@ static void console_in_wakeup(void *opaque)
 	uint64_t one = 1;
 
 	if (write(ci->wake_watch.fd, &one, sizeof(one)) < 0)
-		log_error("run: console input: wakeup: %s", strerror(errno));
+		log_error("console input: wakeup: %s", strerror(errno));
 }
 
 /* epoll takes terminals, pipes and sockets; a regular file or /dev/null as stdin means no input. */
@@ -177,7 +177,7 @@ int console_in_init(struct console_in *ci, struct evloop *loop, int in_fd, struc
 	wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (wake < 0) {
 		ret = -errno;
-		log_error("run: console input: eventfd: %s", strerror(errno));
+		log_error("console input: eventfd: %s", strerror(errno));
 		return ret;
 	}
 	ci->wake_watch = (struct evloop_watch){ .fd = wake, .fn = console_in_woken, .opaque = ci };

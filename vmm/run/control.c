@@ -167,7 +167,7 @@ int control_open(struct control *c, struct evloop *loop, const char *path, const
 	for (i = 0; i < CONTROL_MAX_CONNS; i++)
 		c->conns[i].fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_error("run: --control %s: the path is longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
+		log_error("--control %s: the path is longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
@@ -191,7 +191,7 @@ int control_open(struct control *c, struct evloop *loop, const char *path, const
 	return 0;
 fail:
 	ret = -errno;
-	log_error("run: --control %s: %s", path, strerror(errno));
+	log_error("--control %s: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return ret;

@@ -92,20 +92,20 @@ static int parse_disk(char *arg, struct run_opts *o)
 	char *comma = strrchr(arg, ',');
 
 	if (o->nr_disks == RUN_MAX_DISKS) {
-		log_error("run: --disk %s: at most %d disks", arg, RUN_MAX_DISKS);
+		log_error("--disk %s: at most %d disks", arg, RUN_MAX_DISKS);
 		return -EINVAL;
 	}
 	d->read_only = false;
 	if (comma) {
 		if (strcmp(comma + 1, "ro")) {
-			log_error("run: --disk %s: unknown option '%s', expected PATH or PATH,ro", arg, comma + 1);
+			log_error("--disk %s: unknown option '%s', expected PATH or PATH,ro", arg, comma + 1);
 			return -EINVAL;
 		}
 		*comma = '\0';
 		d->read_only = true;
 	}
 	if (!*arg) {
-		log_error("run: --disk: empty path");
+		log_error("--disk: empty path");
 		return -EINVAL;
 	}
 	d->path = arg;
@@ -199,7 +199,7 @@ static int parse_user_opt(const char *arg, char *opt, struct run_nic *nic, bool 
 		if (parse_ip(opt + 4, &u->net) < 0 || errno || *pe || pe == slash + 1 || n < 8 || n > 29 ||
 		    (u->net & ~(uint32_t)(0xffffffffull << (32 - n)))) {
 			*slash = '/';
-			log_error("run: --net %s: '%s' is not net=A.B.C.D/N, a network address with N from 8 to 29", arg,
+			log_error("--net %s: '%s' is not net=A.B.C.D/N, a network address with N from 8 to 29", arg,
 				  opt);
 			return -EINVAL;
 		}
@@ -209,13 +209,13 @@ static int parse_user_opt(const char *arg, char *opt, struct run_nic *nic, bool 
 			goto bad;
 	} else if (!strncmp(opt, "forward=", 8)) {
 		if (u->nforwards == NET_USER_MAX_FORWARDS) {
-			log_error("run: --net %s: at most %d forwards", arg, NET_USER_MAX_FORWARDS);
+			log_error("--net %s: at most %d forwards", arg, NET_USER_MAX_FORWARDS);
 			return -EINVAL;
 		}
 		if (strncmp(opt + 8, "tcp:", 4) ||
 		    parse_port(opt + 12, ':', &e, &u->forwards[u->nforwards].host_port) < 0 ||
 		    parse_port(e + 1, '\0', &e, &u->forwards[u->nforwards].guest_port) < 0) {
-			log_error("run: --net %s: '%s' is not forward=tcp:HOSTPORT:GUESTPORT (ports 1 to 65535)", arg,
+			log_error("--net %s: '%s' is not forward=tcp:HOSTPORT:GUESTPORT (ports 1 to 65535)", arg,
 				  opt);
 			return -EINVAL;
 		}
@@ -223,13 +223,13 @@ static int parse_user_opt(const char *arg, char *opt, struct run_nic *nic, bool 
 	} else if (!strcmp(opt, "loopback")) {
 		u->host_loopback = true;
 	} else {
-		log_error("run: --net %s: unknown option '%s'; expected mac=, net=, address=, forward= or loopback",
+		log_error("--net %s: unknown option '%s'; expected mac=, net=, address=, forward= or loopback",
 			  arg, opt);
 		return -EINVAL;
 	}
 	return 0;
 bad:
-	log_error("run: --net %s: bad value in '%s'", arg, opt);
+	log_error("--net %s: bad value in '%s'", arg, opt);
 	return -EINVAL;
 }
 
@@ -245,7 +245,7 @@ static int parse_net(char *arg, struct run_opts *o)
 	unsigned int i;
 
 	if (o->nr_nics == RUN_MAX_NICS) {
-		log_error("run: --net %s: at most %d NICs", arg, RUN_MAX_NICS);
+		log_error("--net %s: at most %d NICs", arg, RUN_MAX_NICS);
 		return -EINVAL;
 	}
 	if (!strcmp(arg, "user") || !strncmp(arg, "user,", 5)) {
@@ -266,21 +266,21 @@ static int parse_net(char *arg, struct run_opts *o)
 		memcpy(nic->user.guest_mac, nic->mac, VIRTIO_NET_MAC_LEN);
 		for (i = 0; i < o->nr_nics; i++)
 			if (!o->nics[i].tap && o->nics[i].user.net == nic->user.net) {
-				log_error("run: --net %s: two user NICs on one network; give each its own net=", copy);
+				log_error("--net %s: two user NICs on one network; give each its own net=", copy);
 				return -EINVAL;
 			}
 		o->nr_nics++;
 		return 0;
 	}
 	if (strncmp(arg, "tap=", 4) || !arg[4] || arg[4] == ',') {
-		log_error("run: --net %s: expected tap=NAME[,mac=MAC] or user[,OPTION]...", arg);
+		log_error("--net %s: expected tap=NAME[,mac=MAC] or user[,OPTION]...", arg);
 		return -EINVAL;
 	}
 	comma = strchr(arg, ',');
 	if (comma) {
 		*comma = '\0';
 		if (strncmp(comma + 1, "mac=", 4) || parse_mac(comma + 5, nic->mac) < 0) {
-			log_error("run: --net %s: '%s' is not mac=XX:XX:XX:XX:XX:XX (a unicast address)", arg,
+			log_error("--net %s: '%s' is not mac=XX:XX:XX:XX:XX:XX (a unicast address)", arg,
 				  comma + 1);
 			return -EINVAL;
 		}
@@ -298,12 +298,12 @@ static int metadata_store(struct run_opts *o, const char *opt)
 	if (o->md)
 		return 0;
 	if (!metadata_create) {
-		log_error("run: %s: this shrike is built without the user network (CONFIG_PACKAGE_LWIP)", opt);
+		log_error("%s: this shrike is built without the user network (CONFIG_PACKAGE_LWIP)", opt);
 		return -EINVAL;
 	}
 	o->md = metadata_create();
 	if (!o->md) {
-		log_error("run: %s: out of memory", opt);
+		log_error("%s: out of memory", opt);
 		return -ENOMEM;
 	}
 	return 0;
@@ -316,7 +316,7 @@ static int parse_metadata(char *arg, struct run_opts *o)
 	int ret;
 
 	if (!eq || eq == arg) {
-		log_error("run: --metadata %s: expected KEY=VALUE", arg);
+		log_error("--metadata %s: expected KEY=VALUE", arg);
 		return -EINVAL;
 	}
 	ret = metadata_store(o, "--metadata");
@@ -325,9 +325,9 @@ static int parse_metadata(char *arg, struct run_opts *o)
 	*eq = '\0';
 	ret = metadata_set(o->md, arg, eq + 1, strlen(eq + 1));
 	if (ret == -EINVAL)
-		log_error("run: --metadata %s: a key is 1 to %d of a-z, 0-9 and -", arg, METADATA_KEY_MAX);
+		log_error("--metadata %s: a key is 1 to %d of a-z, 0-9 and -", arg, METADATA_KEY_MAX);
 	else if (ret < 0)
-		log_error("run: --metadata %s: %s", arg, strerror(-ret));
+		log_error("--metadata %s: %s", arg, strerror(-ret));
 	*eq = '=';
 	return ret;
 }
@@ -345,14 +345,14 @@ static int parse_user_data(const char *path, struct run_opts *o)
 		return ret;
 	ret = file_read(path, RUN_MAX_USER_DATA, &data, &len);
 	if (ret < 0) {
-		log_error("run: --user-data %s: %s", path, ret == -EFBIG ? "larger than 1 MiB" :
+		log_error("--user-data %s: %s", path, ret == -EFBIG ? "larger than 1 MiB" :
 			  ret == -EINVAL ? "not a regular file" : strerror(-ret));
 		return ret;
 	}
 	ret = metadata_set(o->md, "user-data", (const char *)data, len);
 	free(data);
 	if (ret < 0)
-		log_error("run: --user-data %s: %s", path, strerror(-ret));
+		log_error("--user-data %s: %s", path, strerror(-ret));
 	return ret;
 }
 
@@ -390,7 +390,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'S': o->control = optarg; break;
 		case 'C':
 			if (strcmp(optarg, "serial") && strcmp(optarg, "virtio")) {
-				log_error("run: --console %s: expected serial or virtio", optarg);
+				log_error("--console %s: expected serial or virtio", optarg);
 				return -EINVAL;
 			}
 			o->virtio_console = !strcmp(optarg, "virtio");
@@ -414,7 +414,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'm':
 			if (size_parse(optarg, MIB, &o->mem) < 0 || o->mem < RUN_MIN_MEM || o->mem > RUN_MAX_MEM ||
 			    o->mem % 4096) {
-				log_error("run: --mem %s: expected a size from 32M to 1024G, e.g. 256M", optarg);
+				log_error("--mem %s: expected a size from 32M to 1024G, e.g. 256M", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -422,38 +422,38 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			errno = 0;
 			n = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || n < 1 || n > RUN_MAX_VCPUS) {
-				log_error("run: --vcpus %s: expected a number from 1 to %d", optarg, RUN_MAX_VCPUS);
+				log_error("--vcpus %s: expected a number from 1 to %d", optarg, RUN_MAX_VCPUS);
 				return -EINVAL;
 			}
 			o->vcpus = (unsigned int)n;
 			break;
 		case ':':
-			log_error("run: %s needs a value", argv[optind - 1]);
+			log_error("%s needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			log_error("run: unknown option '%s'", argv[optind - 1]);
+			log_error("unknown option '%s'", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
-		log_error("run: unexpected argument '%s'", argv[optind]);
+		log_error("unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
 	if (!o->kernel) {
-		log_error("run: --kernel is required");
+		log_error("--kernel is required");
 		return -EINVAL;
 	}
 	if (o->virtio_console && !virtio_console_create) {
-		log_error("run: --console virtio: this shrike is built without virtio-console (CONFIG_VIRTIO_CONSOLE)");
+		log_error("--console virtio: this shrike is built without virtio-console (CONFIG_VIRTIO_CONSOLE)");
 		return -EINVAL;
 	}
 	if (o->nr_nics && !virtio_net_create) {
-		log_error("run: --net: this shrike is built without virtio-net (CONFIG_VIRTIO_NET)");
+		log_error("--net: this shrike is built without virtio-net (CONFIG_VIRTIO_NET)");
 		return -EINVAL;
 	}
 	for (i = 0; i < o->nr_nics; i++)
 		if (!o->nics[i].tap && !net_user_open) {
-			log_error("run: --net user: this shrike is built without the user network (CONFIG_PACKAGE_LWIP)");
+			log_error("--net user: this shrike is built without the user network (CONFIG_PACKAGE_LWIP)");
 			return -EINVAL;
 		}
 	/* Every user NIC serves metadata; without --metadata or --user-data the store is empty. */
@@ -464,17 +464,17 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->nics[i].user.md = o->md;
 		}
 	if (RUN_FIXED_DEVICES + o->nr_disks + o->nr_nics > VIRTIO_MMIO_MAX_DEVICES) {
-		log_error("run: %u disks and %u NICs: at most %d in all (%d virtio devices, %d of them rng, balloon "
+		log_error("%u disks and %u NICs: at most %d in all (%d virtio devices, %d of them rng, balloon "
 			  "and console)", o->nr_disks, o->nr_nics, VIRTIO_MMIO_MAX_DEVICES - RUN_FIXED_DEVICES,
 			  VIRTIO_MMIO_MAX_DEVICES, RUN_FIXED_DEVICES);
 		return -EINVAL;
 	}
 	if (o->nr_disks && !virtio_blk_create) {
-		log_error("run: --disk: this shrike is built without virtio-blk (CONFIG_VIRTIO_BLK)");
+		log_error("--disk: this shrike is built without virtio-blk (CONFIG_VIRTIO_BLK)");
 		return -EINVAL;
 	}
 	if (strlen(o->cmdline) > RUN_MAX_CMDLINE) {
-		log_error("run: --cmdline is longer than %d bytes", RUN_MAX_CMDLINE);
+		log_error("--cmdline is longer than %d bytes", RUN_MAX_CMDLINE);
 		return -EINVAL;
 	}
 	return 0;
@@ -491,11 +491,11 @@ static int read_file(const char *what, const char *path, uint8_t **buf, size_t *
 		ret = -EINVAL;
 	}
 	if (ret == -EINVAL)
-		log_error("run: %s %s: not a regular, non-empty file", what, path);
+		log_error("%s %s: not a regular, non-empty file", what, path);
 	else if (ret == -EIO)
-		log_error("run: %s %s: file shrank while reading", what, path);
+		log_error("%s %s: file shrank while reading", what, path);
 	else if (ret < 0)
-		log_error("run: %s %s: %s", what, path, strerror(-ret));
+		log_error("%s %s: %s", what, path, strerror(-ret));
 	return ret;
 }
 
@@ -516,7 +516,7 @@ static int load_initrd(struct vm *vm, const struct bzimage *bz, uint64_t floor, 
 	if (ret < 0)
 		return ret;
 	if (len > UINT32_MAX) {
-		log_error("run: initrd %s: %zu bytes, more than the boot protocol's 4 GiB", path, len);
+		log_error("initrd %s: %zu bytes, more than the boot protocol's 4 GiB", path, len);
 		ret = -EFBIG;
 		goto out;
 	}
@@ -530,13 +530,13 @@ static int load_initrd(struct vm *vm, const struct bzimage *bz, uint64_t floor, 
 		*addr = (vm->low_size - len) & ~0xfffULL;
 	}
 	if (ret < 0) {
-		log_error("run: initrd %s: %s (--mem too small?)", path, err);
+		log_error("initrd %s: %s (--mem too small?)", path, err);
 		goto out;
 	}
 	dst = vm_gpa_to_host(vm, *addr, len);
 	if (!dst) {
 		ret = -ENOMEM;
-		log_error("run: initrd %s: does not fit in guest RAM", path);
+		log_error("initrd %s: does not fit in guest RAM", path);
 		goto out;
 	}
 	memcpy(dst, data, len);
@@ -565,12 +565,12 @@ static int load_bzimage(struct vm *vm, const struct run_opts *o, const uint8_t *
 
 	ret = bzimage_parse(image, len, cmdline_len, &bz, err, sizeof(err));
 	if (ret < 0) {
-		log_error("run: kernel %s: %s", o->kernel, err);
+		log_error("kernel %s: %s", o->kernel, err);
 		return ret;
 	}
 	dst = vm_gpa_to_host(vm, BOOT_KERNEL_ADDR, bz.kernel_size);
 	if (!dst || bz.kernel_end > vm->low_size) {
-		log_error("run: kernel %s: needs RAM up to 0x%" PRIx64 ", more than --mem gives", o->kernel,
+		log_error("kernel %s: needs RAM up to 0x%" PRIx64 ", more than --mem gives", o->kernel,
 			  bz.kernel_end);
 		return -ENOMEM;
 	}
@@ -602,7 +602,7 @@ static int load_pvh(struct vm *vm, const struct run_opts *o, const uint8_t *imag
 	if (ret == 0)
 		ret = pvh_load(image, len, vm->ram, vm->low_size, err, sizeof(err));
 	if (ret < 0) {
-		log_error("run: kernel %s: %s", o->kernel, err);
+		log_error("kernel %s: %s", o->kernel, err);
 		return ret;
 	}
 	layout.low_ram = vm->low_size;
@@ -675,7 +675,7 @@ static int load_acpi(struct vm *vm, unsigned int nr_vcpus, struct virtio_dev *co
 	}
 	ret = area ? acpi_build(area, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, &d) : -ENOMEM;
 	if (ret < 0) {
-		log_error("run: ACPI tables: %s", strerror(-ret));
+		log_error("ACPI tables: %s", strerror(-ret));
 		return ret;
 	}
 	return acpi_pm_create(vm);
@@ -738,7 +738,7 @@ static int create_virtio(struct vm *vm, struct evloop *loop, const struct run_op
 	/* With ACPI the DSDT describes them; a device announced twice would be probed twice. */
 	for (i = 0; o->no_acpi && i < *nr; i++)
 		if (virtio_mmio_cmdline(devs[i], cmdline, size) < 0) {
-			log_error("run: --cmdline leaves no room to announce the virtio devices");
+			log_error("--cmdline leaves no room to announce the virtio devices");
 			return -ENOSPC;
 		}
 	return 0;
@@ -779,18 +779,18 @@ static void wait_for_exit(struct vm *vm, int sig_fd)
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			log_error("run: poll: %s", strerror(errno));
+			log_error("poll: %s", strerror(errno));
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			return;
 		}
 		if (!(fds[1].revents & POLLIN) || read(sig_fd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGPWR) {
-			log_info("run: SIGPWR received, pressing the guest's power button");
+			log_info("SIGPWR received, pressing the guest's power button");
 			acpi_pm_power_button(vm);
 			continue;
 		}
-		log_info("run: %s received, stopping the guest", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		log_info("%s received, stopping the guest", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 		vm_request_exit(vm, VM_EXIT_SIGNAL);
 	}
 }
@@ -984,7 +984,7 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 	int ret, why;
 
 	if (!g) {
-		log_error("run: out of memory");
+		log_error("out of memory");
 		return RUN_EXIT_ERROR;
 	}
 	g->tty_fd = -1;
@@ -1001,7 +1001,7 @@ static int run_vm(const struct run_opts *o, int sig_fd)
 	free(g);
 	if (ret < 0)
 		return RUN_EXIT_ERROR;
-	log_info("run: %s (exit status %d)", exit_names[why], vm_status(why));
+	log_info("%s (exit status %d)", exit_names[why], vm_status(why));
 	return vm_status(why);
 }
 
@@ -1019,6 +1019,7 @@ int run_main(int argc, char **argv)
 	sigset_t stop, old;
 	int sig_fd, status;
 
+	log_set_role("run");
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (parse_opts(argc, argv, &o) < 0) {
 		opts_release(&o);
@@ -1033,7 +1034,7 @@ int run_main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stop, &old);
 	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
 	if (sig_fd < 0) {
-		log_error("run: signalfd: %s", strerror(errno));
+		log_error("signalfd: %s", strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		opts_release(&o);
 		return RUN_EXIT_ERROR;

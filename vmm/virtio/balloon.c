@@ -46,7 +46,7 @@ static void balloon_release(struct balloon *b, uint8_t *host, uint64_t len)
 {
 	/* Guest RAM is private anonymous memory: the pages go back to the host and read as zeros if touched again. */
 	if (len && madvise(host, len, MADV_DONTNEED) < 0 && !b->madvise_logged) {
-		log_error("run: virtio-balloon: releasing guest pages: %s (logged once)", strerror(errno));
+		log_error("virtio-balloon: releasing guest pages: %s (logged once)", strerror(errno));
 		b->madvise_logged = true;
 	}
 }
@@ -275,7 +275,7 @@ int virtio_balloon_create(struct vm *vm, unsigned int index, struct virtio_dev *
 	int ret;
 
 	if (!b) {
-		log_error("run: virtio-balloon: out of memory");
+		log_error("virtio-balloon: out of memory");
 		return -ENOMEM;
 	}
 	ret = virtio_mmio_init(&b->dev, vm, &balloon_ops, b->config, index);

@@ -241,19 +241,19 @@ int virtio_blk_create(struct vm *vm, unsigned int index, const char *path, bool 
 	int ret;
 
 	if (!b) {
-		log_error("run: virtio-blk: out of memory");
+		log_error("virtio-blk: out of memory");
 		return -ENOMEM;
 	}
 	b->read_only = read_only;
 	b->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (b->fd < 0) {
 		ret = -errno;
-		log_error("run: disk %s: %s", path, strerror(errno));
+		log_error("disk %s: %s", path, strerror(errno));
 		goto out;
 	}
 	ret = disk_size(b->fd, &b->size);
 	if (ret < 0) {
-		log_error("run: disk %s: %s", path, ret == -EINVAL ? "not a regular file or block device" :
+		log_error("disk %s: %s", path, ret == -EINVAL ? "not a regular file or block device" :
 			  strerror(-ret));
 		goto out;
 	}

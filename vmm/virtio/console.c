@@ -244,7 +244,7 @@ int virtio_console_create(struct vm *vm, unsigned int index,
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
-		log_error("run: virtio-console: out of memory");
+		log_error("virtio-console: out of memory");
 		return -ENOMEM;
 	}
 	c->emit = emit;

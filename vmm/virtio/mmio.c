@@ -67,7 +67,7 @@ void virtio_mmio_interrupt(struct virtio_dev *dev, uint32_t why)
 void virtio_mmio_violation(struct virtio_dev *dev, const char *why)
 {
 	if (!dev->violation_logged) {
-		log_error("run: %s at 0x%llx: %s; the device needs a reset (logged once)", dev->ops->name,
+		log_error("%s at 0x%llx: %s; the device needs a reset (logged once)", dev->ops->name,
 			  (unsigned long long)dev->base, why);
 		dev->violation_logged = true;
 	}
@@ -316,7 +316,7 @@ int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_
 	int ret;
 
 	if (index >= VIRTIO_MMIO_MAX_DEVICES) {
-		log_error("run: %s: more than %d virtio devices", ops->name, VIRTIO_MMIO_MAX_DEVICES);
+		log_error("%s: more than %d virtio devices", ops->name, VIRTIO_MMIO_MAX_DEVICES);
 		return -ENOSPC;
 	}
 	dev->ops = ops;
@@ -334,7 +334,7 @@ int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_
 	device_reset(dev);
 	ret = iotrap_register(&vm->io, IOTRAP_MMIO, dev->base, VIRTIO_MMIO_SIZE, mmio_access, dev);
 	if (ret < 0)
-		log_error("run: %s: MMIO window at 0x%llx: %s", ops->name, (unsigned long long)dev->base,
+		log_error("%s: MMIO window at 0x%llx: %s", ops->name, (unsigned long long)dev->base,
 			  strerror(-ret));
 	return ret;
 }
@@ -373,7 +373,7 @@ static void kick_ready(struct evloop_watch *w, uint32_t events)
 		if (virtq_batch_end(&dev->vqs[k->queue]) && !dev->broken) {
 			n = 1;
 			if (write(w->fd, &n, sizeof(n)) < 0)
-				log_error("run: %s: requeueing a kick: %s", dev->ops->name, strerror(errno));
+				log_error("%s: requeueing a kick: %s", dev->ops->name, strerror(errno));
 		}
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -434,7 +434,7 @@ int virtio_mmio_use_eventfds(struct virtio_dev *dev, struct evloop *loop)
 	/* Queues left without an eventfd still work through MMIO exits, just on the vCPU thread. */
 	if (ret < 0 && !refused_logged) {
 		refused_logged = true;
-		log_info("run: %s: KVM refused an ioeventfd or irqfd (%s); its queues stay on the vCPU threads",
+		log_info("%s: KVM refused an ioeventfd or irqfd (%s); its queues stay on the vCPU threads",
 			 dev->ops->name, strerror(-ret));
 	}
 	return 0;

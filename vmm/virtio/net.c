@@ -132,7 +132,7 @@ static void net_rx_ready(struct evloop_watch *w, uint32_t events)
 		if (len < 0) {
 			virtq_unpop(q);
 			if (len != -EAGAIN)
-				log_error("run: virtio-net: %s backend: receive: %s", n->be->ops->name,
+				log_error("virtio-net: %s backend: receive: %s", n->be->ops->name,
 					  strerror((int)-len));
 			break;
 		}
@@ -211,7 +211,7 @@ int virtio_net_create(struct vm *vm, unsigned int index, struct evloop *loop, st
 	int ret;
 
 	if (!n) {
-		log_error("run: virtio-net: out of memory");
+		log_error("virtio-net: out of memory");
 		be->ops->destroy(be);
 		return -ENOMEM;
 	}

@@ -63,7 +63,7 @@ int virtio_rng_create(struct vm *vm, unsigned int index, struct virtio_dev **out
 	int ret;
 
 	if (!r) {
-		log_error("run: virtio-rng: out of memory");
+		log_error("virtio-rng: out of memory");
 		return -ENOMEM;
 	}
 	ret = virtio_mmio_init(&r->dev, vm, &rng_ops, NULL, index);
