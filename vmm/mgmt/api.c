@@ -4,6 +4,7 @@
 
 #include "mgmt/api.h"
 #include "mgmt/json.h"
+#include "mgmt/jsonread.h"
 #include "mgmt/metrics.h"
 #include "mgmt/tls.h"
 
@@ -70,13 +71,13 @@ static void forward_name(struct api_result *res, int kind, uint16_t type, const 
 	strcpy(ref->name, name);	/* proto_name_valid() bounded it */
 }
 
-static int want_json_body(const struct http_request *req, struct api_result *res)
+static int want_json_body(const struct http_request *req, struct jsonread *doc, struct api_result *res)
 {
 	if (!req->body_len) {
 		api_error(400, "a JSON body is required", res);
 		return 0;
 	}
-	if (json_validate(req->body, req->body_len)) {
+	if (jsonread_open(doc, req->body, req->body_len)) {
 		api_error(400, "the body is not valid JSON", res);
 		return 0;
 	}
@@ -86,8 +87,10 @@ static int want_json_body(const struct http_request *req, struct api_result *res
 static void guest_routes(const struct http_request *req, int writer, struct api_result *res)
 {
 	const char *name = req->segments[2], *sub = req->nsegments > 3 ? req->segments[3] : NULL;
+	struct jsonread doc;
 	int action, rc, b;
 	long long n;
+	size_t at;
 	char follow[8];
 
 	if (!proto_name_valid(name)) {
@@ -132,12 +135,12 @@ static void guest_routes(const struct http_request *req, int writer, struct api_
 			goto not_allowed;
 		if (!writer)
 			goto forbidden;
-		if (!want_json_body(req, res))
+		if (!want_json_body(req, &doc, res))
 			return;
 		if (sub[0] == 'a') {
 			struct proto_guest_autostart *a;
 
-			if (json_get_bool(req->body, req->body_len, "autostart", &b)) {
+			if (jsonread_member(&doc, 0, "autostart", &at) || jsonread_bool(&doc, at, &b)) {
 				api_error(400, "expected {\"autostart\": true|false}", res);
 				return;
 			}
@@ -147,7 +150,9 @@ static void guest_routes(const struct http_request *req, int writer, struct api_
 		} else {
 			struct proto_guest_balloon *bl;
 
-			rc = json_get_int(req->body, req->body_len, "target_mib", 1, 1 << 24, &n);
+			rc = jsonread_member(&doc, 0, "target_mib", &at);
+			if (!rc)
+				rc = jsonread_int(&doc, at, 1, 1 << 24, &n);
 			if (rc) {
 				api_error(400, rc == -ERANGE ? "target_mib must be between 1 and 16777216"
 					  : "expected {\"target_mib\": N}", res);

@@ -4,14 +4,10 @@
 #include <stddef.h>
 
 /*
- * JSON for the management API: a writer into a caller's bounded buffer, and a reader just large enough for request
- * bodies (one object whose members are looked up by name).
- *
- * Strings written are always valid UTF-8 JSON: quotes, backslash and control characters are escaped, and bytes that
- * are not valid UTF-8 (a guest can put anything in its console or a config comment) are replaced by U+FFFD, so
- * an answer never fails because of what a guest wrote. The reader is strict instead: invalid UTF-8, raw control
- * characters, \u0000 in a string read out, duplicate member names, trailing garbage and nesting deeper than
- * JSON_MAX_DEPTH are refused.
+ * The JSON writer of the management API: into a caller's bounded buffer. Strings written are always valid UTF-8
+ * JSON: quotes, backslash and control characters are escaped, and bytes that are not valid UTF-8 (a guest can put
+ * anything in its console or a config comment) are replaced by U+FFFD, so an answer never fails because of what a
+ * guest wrote. The reader is mgmt/jsonread.h.
  */
 
 #define JSON_MAX_DEPTH 16
@@ -40,17 +36,5 @@ void json_bool(struct json_writer *w, int v);
 void json_null(struct json_writer *w);
 /* NUL-terminates; returns the length, or -ENOSPC if the buffer was too small, -EINVAL if unbalanced. */
 int json_finish(struct json_writer *w);
-
-/* Checks that doc is exactly one well-formed JSON value (surrounding whitespace allowed): 0 or -EINVAL. */
-int json_validate(const char *doc, size_t len);
-
-/*
- * Members of a top-level object. Each returns 0, -ENOENT if the member is absent, -EINVAL if the document is
- * malformed or the member has another type, -ERANGE if a number is outside [min, max], -ENOSPC if a string does
- * not fit in size - 1 bytes. Strings come back decoded and NUL-terminated.
- */
-int json_get_bool(const char *doc, size_t len, const char *key, int *out);
-int json_get_int(const char *doc, size_t len, const char *key, long long min, long long max, long long *out);
-int json_get_string(const char *doc, size_t len, const char *key, char *buf, size_t size);
 
 #endif
