@@ -1,5 +1,6 @@
 /* unit-sources: vmm/mgmt/http.c */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,23 @@ static const char *test_leading_crlf_and_status_text(void)
 	return NULL;
 }
 
+/* The names the parser accepts are the names logs and shrike mgmt --routes print. */
+static const char *test_method_names(void)
+{
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT", "DELETE" };
+	char line[64];
+	size_t i, used;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(line, sizeof(line), "%s / HTTP/1.1\r\nHost: a\r\n\r\n", names[i]);
+		CHECK_INT(feed(line, &used), 1);
+		CHECK_STR(http_method_name(req.method), names[i]);
+	}
+	CHECK_STR(http_method_name(0), "-");
+	CHECK_STR(http_method_name(HTTP_DELETE + 1), "-");
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
@@ -199,6 +217,7 @@ int main(void)
 		{ "http-errors", test_errors },
 		{ "http-limits", test_limits },
 		{ "http-leading-crlf", test_leading_crlf_and_status_text },
+		{ "http-method-names", test_method_names },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));

@@ -53,22 +53,21 @@ static void respond_json(struct api_result *res, int status, struct json_writer 
 }
 
 /* Starts a message for PID 1 with room for payload bytes; returns the payload. */
-static void *forward(struct api_result *res, int kind, uint16_t type, size_t payload)
+static void *forward(struct api_result *res, uint16_t type, size_t payload)
 {
 	memset(&msg.hdr, 0, sizeof(msg.hdr) + payload);
 	msg.hdr.type = type;
 	msg.hdr.len = (uint32_t)(sizeof(msg.hdr) + payload);
 	res->status = 0;
-	res->kind = kind;
 	res->msg = &msg.hdr;
 	return msg.bytes + sizeof(msg.hdr);
 }
 
-static void forward_name(struct api_result *res, int kind, uint16_t type, const char *name)
+static void forward_name(struct api_result *res, uint16_t type, const char *name)
 {
-	struct proto_guest_ref *ref = forward(res, kind, type, sizeof(*ref));
+	struct proto_guest_ref *ref = forward(res, type, sizeof(*ref));
 
-	strcpy(ref->name, name);	/* proto_name_valid() bounded it */
+	strcpy(ref->name, name);	/* the router checked it with proto_name_valid() */
 }
 
 static int want_json_body(const struct http_request *req, struct jsonread *doc, struct api_result *res)
@@ -84,192 +83,147 @@ static int want_json_body(const struct http_request *req, struct jsonread *doc, 
 	return 1;
 }
 
-static void guest_routes(const struct http_request *req, int writer, struct api_result *res)
+/*
+ * Handlers: a routed request becomes a message for PID 1 (forward()) or an answer at once (api_error()). The
+ * router has checked the method, the role and every path parameter; params[] holds the parameters' values in the
+ * order of the path.
+ */
+struct api_call {
+	const struct http_request *req;
+	const char *params[HTTP_MAX_SEGMENTS];
+};
+
+static void host_get(const struct api_call *call, struct api_result *res)
 {
-	const char *name = req->segments[2], *sub = req->nsegments > 3 ? req->segments[3] : NULL;
-	struct jsonread doc;
-	int action, rc, b;
-	long long n;
-	size_t at;
-	char follow[8];
-
-	if (!proto_name_valid(name)) {
-		api_error(404, "no such guest", res);
-		return;
-	}
-	if (!sub) {
-		if (req->method != HTTP_GET && req->method != HTTP_HEAD)
-			goto not_allowed;
-		forward_name(res, API_GUEST, PROTO_GUEST_GET, name);
-		return;
-	}
-	if (req->nsegments > 4)
-		goto not_found;
-	if (!strcmp(sub, "console")) {
-		if (req->method == HTTP_GET || req->method == HTTP_HEAD) {
-			rc = http_query_get(req, "follow", follow, sizeof(follow));
-			if (rc >= 0 && strcmp(follow, "0") && strcmp(follow, "false"))
-				forward_name(res, API_CONSOLE_FOLLOW, PROTO_CONSOLE_FOLLOW, name);
-			else
-				forward_name(res, API_CONSOLE, PROTO_CONSOLE_READ, name);
-		} else if (req->method == HTTP_POST) {
-			struct proto_console_input *in;
-
-			if (!writer)
-				goto forbidden;
-			if (req->body_len > PROTO_INPUT_MAX) {
-				api_error(413, "console input is limited to 4096 bytes per request", res);
-				return;
-			}
-			in = forward(res, API_CONSOLE_INPUT, PROTO_CONSOLE_INPUT, sizeof(*in) + req->body_len);
-			strcpy(in->name, name);
-			in->len = (uint32_t)req->body_len;
-			memcpy(in->data, req->body, req->body_len);
-		} else {
-			goto not_allowed;
-		}
-		return;
-	}
-	if (!strcmp(sub, "autostart") || !strcmp(sub, "balloon")) {
-		if (req->method != HTTP_PUT)
-			goto not_allowed;
-		if (!writer)
-			goto forbidden;
-		if (!want_json_body(req, &doc, res))
-			return;
-		if (sub[0] == 'a') {
-			struct proto_guest_autostart *a;
-
-			if (jsonread_member(&doc, 0, "autostart", &at) || jsonread_bool(&doc, at, &b)) {
-				api_error(400, "expected {\"autostart\": true|false}", res);
-				return;
-			}
-			a = forward(res, API_AUTOSTART, PROTO_GUEST_AUTOSTART, sizeof(*a));
-			strcpy(a->name, name);
-			a->autostart = (uint32_t)b;
-		} else {
-			struct proto_guest_balloon *bl;
-
-			rc = jsonread_member(&doc, 0, "target_mib", &at);
-			if (!rc)
-				rc = jsonread_int(&doc, at, 1, 1 << 24, &n);
-			if (rc) {
-				api_error(400, rc == -ERANGE ? "target_mib must be between 1 and 16777216"
-					  : "expected {\"target_mib\": N}", res);
-				return;
-			}
-			bl = forward(res, API_BALLOON, PROTO_GUEST_BALLOON, sizeof(*bl));
-			strcpy(bl->name, name);
-			bl->target_mib = (uint64_t)n;
-		}
-		return;
-	}
-	action = proto_action_parse(sub);
-	if (action >= 0) {
-		struct proto_guest_action *a;
-
-		if (req->method != HTTP_POST)
-			goto not_allowed;
-		if (!writer)
-			goto forbidden;
-		a = forward(res, API_ACTION, PROTO_GUEST_ACTION, sizeof(*a));
-		strcpy(a->name, name);
-		a->action = (uint32_t)action;
-		return;
-	}
-not_found:
-	api_error(404, "no such endpoint", res);
-	return;
-not_allowed:
-	api_error(405, "method not allowed here", res);
-	return;
-forbidden:
-	api_error(403, "this certificate may only read (O=reader)", res);
+	(void)call;
+	forward(res, PROTO_HOST_INFO, 0);
 }
 
-void api_handle(const struct http_request *req, int role, struct api_result *res)
+static void host_power(const struct api_call *call, struct api_result *res)
 {
-	const char *const *s = req->segments;
-	unsigned int n = req->nsegments;
-	int get = req->method == HTTP_GET || req->method == HTTP_HEAD, writer = role == TLS_ROLE_ADMIN;
+	struct proto_host_power *p = forward(res, PROTO_HOST_POWER, sizeof(*p));
 
-	memset(res, 0, sizeof(*res));
-	if (role == TLS_ROLE_NONE) {
-		api_error(403, "the client certificate's O= must be admin or reader", res);
-		return;
-	}
-	if (n == 1 && !strcmp(s[0], "metrics")) {
-		if (!get)
-			goto not_allowed;
-		forward(res, API_METRICS, PROTO_GUEST_LIST, 0);
-		return;
-	}
-	if (n < 2 || strcmp(s[0], "v1"))
-		goto not_found;
-	if (!strcmp(s[1], "host")) {
-		if (n == 2) {
-			if (!get)
-				goto not_allowed;
-			forward(res, API_HOST, PROTO_HOST_INFO, 0);
-			return;
-		}
-		if (n == 3 && (!strcmp(s[2], "reboot") || !strcmp(s[2], "poweroff"))) {
-			struct proto_host_power *p;
+	p->action = strcmp(call->req->segments[2], "reboot") ? PROTO_POWER_POWEROFF : PROTO_POWER_REBOOT;
+}
 
-			if (req->method != HTTP_POST)
-				goto not_allowed;
-			if (!writer)
-				goto forbidden;
-			p = forward(res, API_POWER, PROTO_HOST_POWER, sizeof(*p));
-			p->action = s[2][0] == 'r' ? PROTO_POWER_REBOOT : PROTO_POWER_POWEROFF;
-			return;
-		}
-		goto not_found;
-	}
-	if (!strcmp(s[1], "guests")) {
-		if (n == 2) {
-			if (!get)
-				goto not_allowed;
-			forward(res, API_GUESTS, PROTO_GUEST_LIST, 0);
-			return;
-		}
-		guest_routes(req, writer, res);
-		return;
-	}
-	if (n == 2 && !strcmp(s[1], "config")) {
-		if (get) {
-			forward(res, API_CONFIG_GET, PROTO_CONFIG_GET, 0);
-		} else if (req->method == HTTP_PUT) {
-			struct proto_data *d;
+static void guests_get(const struct api_call *call, struct api_result *res)
+{
+	(void)call;
+	forward(res, PROTO_GUEST_LIST, 0);
+}
 
-			if (!writer)
-				goto forbidden;
-			if (req->body_len > PROTO_DATA_MAX) {
-				api_error(413, "config too large", res);
-				return;
-			}
-			d = forward(res, API_CONFIG_PUT, PROTO_CONFIG_PUT, sizeof(*d) + req->body_len);
-			d->len = (uint32_t)req->body_len;
-			memcpy(d->data, req->body, req->body_len);
-		} else {
-			goto not_allowed;
-		}
+static void guest_get(const struct api_call *call, struct api_result *res)
+{
+	forward_name(res, PROTO_GUEST_GET, call->params[0]);
+}
+
+/* POST /v1/guests/NAME/ACTION: the action is the path's last segment, one of proto.c's action names. */
+static void guest_action(const struct api_call *call, struct api_result *res)
+{
+	struct proto_guest_action *a = forward(res, PROTO_GUEST_ACTION, sizeof(*a));
+
+	strcpy(a->name, call->params[0]);
+	a->action = (uint32_t)proto_action_parse(call->req->segments[3]);
+}
+
+static void guest_autostart(const struct api_call *call, struct api_result *res)
+{
+	struct proto_guest_autostart *a;
+	struct jsonread doc;
+	size_t at;
+	int b;
+
+	if (!want_json_body(call->req, &doc, res))
+		return;
+	if (jsonread_member(&doc, 0, "autostart", &at) || jsonread_bool(&doc, at, &b)) {
+		api_error(400, "expected {\"autostart\": true|false}", res);
 		return;
 	}
-	if (n == 2 && !strcmp(s[1], "events")) {
-		if (!get)
-			goto not_allowed;
-		forward(res, API_EVENTS, PROTO_EVENTS, 0);
+	a = forward(res, PROTO_GUEST_AUTOSTART, sizeof(*a));
+	strcpy(a->name, call->params[0]);
+	a->autostart = (uint32_t)b;
+}
+
+static void guest_balloon(const struct api_call *call, struct api_result *res)
+{
+	struct proto_guest_balloon *bl;
+	struct jsonread doc;
+	long long n;
+	size_t at;
+	int rc;
+
+	if (!want_json_body(call->req, &doc, res))
+		return;
+	rc = jsonread_member(&doc, 0, "target_mib", &at);
+	if (!rc)
+		rc = jsonread_int(&doc, at, 1, 1 << 24, &n);
+	if (rc) {
+		api_error(400, rc == -ERANGE ? "target_mib must be between 1 and 16777216" :
+			  "expected {\"target_mib\": N}", res);
 		return;
 	}
-not_found:
-	api_error(404, "no such endpoint", res);
-	return;
-not_allowed:
-	api_error(405, "method not allowed here", res);
-	return;
-forbidden:
-	api_error(403, "this certificate may only read (O=reader)", res);
+	bl = forward(res, PROTO_GUEST_BALLOON, sizeof(*bl));
+	strcpy(bl->name, call->params[0]);
+	bl->target_mib = (uint64_t)n;
+}
+
+static void console_get(const struct api_call *call, struct api_result *res)
+{
+	char follow[8];
+	int rc = http_query_get(call->req, "follow", follow, sizeof(follow));
+
+	if (rc >= 0 && strcmp(follow, "0") && strcmp(follow, "false"))
+		forward_name(res, PROTO_CONSOLE_FOLLOW, call->params[0]);
+	else
+		forward_name(res, PROTO_CONSOLE_READ, call->params[0]);
+}
+
+static void console_post(const struct api_call *call, struct api_result *res)
+{
+	const struct http_request *req = call->req;
+	struct proto_console_input *in;
+
+	if (req->body_len > PROTO_INPUT_MAX) {
+		api_error(413, "console input is limited to 4096 bytes per request", res);
+		return;
+	}
+	in = forward(res, PROTO_CONSOLE_INPUT, sizeof(*in) + req->body_len);
+	strcpy(in->name, call->params[0]);
+	in->len = (uint32_t)req->body_len;
+	memcpy(in->data, req->body, req->body_len);
+}
+
+static void config_get(const struct api_call *call, struct api_result *res)
+{
+	(void)call;
+	forward(res, PROTO_CONFIG_GET, 0);
+}
+
+static void config_put(const struct api_call *call, struct api_result *res)
+{
+	const struct http_request *req = call->req;
+	struct proto_data *d;
+
+	if (req->body_len > PROTO_DATA_MAX) {
+		api_error(413, "config too large", res);
+		return;
+	}
+	d = forward(res, PROTO_CONFIG_PUT, sizeof(*d) + req->body_len);
+	d->len = (uint32_t)req->body_len;
+	memcpy(d->data, req->body, req->body_len);
+}
+
+static void events_get(const struct api_call *call, struct api_result *res)
+{
+	(void)call;
+	forward(res, PROTO_EVENTS, 0);
+}
+
+/* /metrics asks PID 1 for the guests' figures; the mgmt process adds its own. */
+static void metrics_get(const struct api_call *call, struct api_result *res)
+{
+	(void)call;
+	forward(res, PROTO_GUEST_LIST, 0);
 }
 
 static void guest_json(struct json_writer *w, const struct proto_guest_info *g)
@@ -361,11 +315,12 @@ static const char *errno_message(int status)
 	}
 }
 
-static void reply_error(int kind, const struct proto_hdr *reply, struct api_result *res)
+static void reply_error(const struct proto_hdr *reply, struct api_result *res)
 {
 	const struct proto_data *d = (const void *)(reply + 1);
+	uint16_t type = (uint16_t)(reply->type & ~PROTO_REPLY);
 	int status = errno_status(reply->status);
-	int config = kind == API_CONFIG_PUT || kind == API_AUTOSTART;
+	int config = type == PROTO_CONFIG_PUT || type == PROTO_GUEST_AUTOSTART;
 	const char *line, *end, *nl;
 	struct json_writer w;
 
@@ -423,126 +378,284 @@ static void config_result_json(struct json_writer *w, const struct proto_config_
 	json_object_end(w);
 }
 
-void api_reply(int kind, const struct proto_hdr *reply, struct api_result *res)
+/*
+ * Answers: PID 1's reply to a forwarded request becomes the response. An error reply never gets here (see
+ * api_reply()), except for /metrics.
+ */
+static void host_answer(const struct proto_hdr *reply, struct api_result *res)
 {
-	const void *p = reply + 1;
 	struct json_writer w;
-	uint32_t i;
-	int len;
 
-	memset(res, 0, sizeof(*res));
-	res->kind = kind;
-	if (reply->status < 0 && kind != API_METRICS) {
-		reply_error(kind, reply, res);
-		return;
-	}
 	json_init(&w, body, sizeof(body));
-	switch (kind) {
-	case API_HOST:
-		host_json(&w, p);
-		respond_json(res, 200, &w);
-		return;
-	case API_GUESTS: {
-		const struct proto_guest_list *l = p;
-
-		json_object_begin(&w);
-		json_key(&w, "guests");
-		json_array_begin(&w);
-		for (i = 0; i < l->count; i++) {
-			json_object_begin(&w);
-			guest_json(&w, &l->guests[i]);
-			json_object_end(&w);
-		}
-		json_array_end(&w);
-		json_object_end(&w);
-		respond_json(res, 200, &w);
-		return;
-	}
-	case API_GUEST: {
-		const struct proto_guest_detail *d = p;
-
-		json_object_begin(&w);
-		guest_json(&w, &d->info);
-		json_key(&w, "stats");
-		json_object_begin(&w);
-		json_key(&w, "vcpu_exits");
-		json_uint(&w, d->info.vcpu_exits);
-		json_key(&w, "disk_read_bytes");
-		json_uint(&w, d->info.disk_read_bytes);
-		json_key(&w, "disk_write_bytes");
-		json_uint(&w, d->info.disk_write_bytes);
-		json_key(&w, "net_rx_bytes");
-		json_uint(&w, d->info.net_rx_bytes);
-		json_key(&w, "net_tx_bytes");
-		json_uint(&w, d->info.net_tx_bytes);
-		json_key(&w, "console_dropped_bytes");
-		json_uint(&w, d->info.console_dropped_bytes);
-		json_object_end(&w);
-		json_key(&w, "config");
-		json_string_len(&w, d->config, d->config_len);
-		json_object_end(&w);
-		respond_json(res, 200, &w);
-		return;
-	}
-	case API_CONFIG_PUT:
-		config_result_json(&w, p);
-		respond_json(res, 200, &w);
-		return;
-	case API_ACTION:
-	case API_AUTOSTART:
-	case API_BALLOON:
-	case API_CONSOLE_INPUT:
-	case API_POWER:
-		/* accepted: PID 1 carries it out (a shutdown takes as long as the guest takes) */
-		json_object_begin(&w);
-		json_key(&w, "status");
-		json_int(&w, kind == API_AUTOSTART ? 200 : 202);
-		json_key(&w, "result");
-		json_string(&w, kind == API_AUTOSTART ? "saved" : "accepted");
-		json_object_end(&w);
-		respond_json(res, kind == API_AUTOSTART ? 200 : 202, &w);
-		return;
-	case API_CONSOLE:
-	case API_CONSOLE_FOLLOW:
-	case API_CONFIG_GET: {
-		const struct proto_data *d = p;
-
-		/* raw bytes: a console is whatever the guest wrote, and a config is a text file to save and edit */
-		respond(res, 200, kind == API_CONFIG_GET ? "text/plain; charset=utf-8" : "application/octet-stream",
-			d->data, d->len);
-		res->stream = kind == API_CONSOLE_FOLLOW;
-		return;
-	}
-	case API_EVENTS:
-		respond(res, 200, "application/x-ndjson", "", 0);
-		res->stream = 1;
-		return;
-	case API_METRICS:
-		len = metrics_render(body, sizeof(body), reply->status < 0 ? NULL : p);
-		if (len < 0)
-			api_error(500, "metrics too large", res);
-		else
-			respond(res, 200, "text/plain; version=0.0.4; charset=utf-8", body, (size_t)len);
-		return;
-	default:
-		api_error(500, "unexpected reply", res);
-	}
+	host_json(&w, (const void *)(reply + 1));
+	respond_json(res, 200, &w);
 }
 
-size_t api_event(int kind, const struct proto_hdr *evt, char *out, size_t size)
+static void guests_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	const struct proto_guest_list *l = (const void *)(reply + 1);
+	struct json_writer w;
+	uint32_t i;
+
+	json_init(&w, body, sizeof(body));
+	json_object_begin(&w);
+	json_key(&w, "guests");
+	json_array_begin(&w);
+	for (i = 0; i < l->count; i++) {
+		json_object_begin(&w);
+		guest_json(&w, &l->guests[i]);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_object_end(&w);
+	respond_json(res, 200, &w);
+}
+
+static void guest_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	const struct proto_guest_detail *d = (const void *)(reply + 1);
+	struct json_writer w;
+
+	json_init(&w, body, sizeof(body));
+	json_object_begin(&w);
+	guest_json(&w, &d->info);
+	json_key(&w, "stats");
+	json_object_begin(&w);
+	json_key(&w, "vcpu_exits");
+	json_uint(&w, d->info.vcpu_exits);
+	json_key(&w, "disk_read_bytes");
+	json_uint(&w, d->info.disk_read_bytes);
+	json_key(&w, "disk_write_bytes");
+	json_uint(&w, d->info.disk_write_bytes);
+	json_key(&w, "net_rx_bytes");
+	json_uint(&w, d->info.net_rx_bytes);
+	json_key(&w, "net_tx_bytes");
+	json_uint(&w, d->info.net_tx_bytes);
+	json_key(&w, "console_dropped_bytes");
+	json_uint(&w, d->info.console_dropped_bytes);
+	json_object_end(&w);
+	json_key(&w, "config");
+	json_string_len(&w, d->config, d->config_len);
+	json_object_end(&w);
+	respond_json(res, 200, &w);
+}
+
+static void result_json(struct api_result *res, int status, const char *result)
+{
+	struct json_writer w;
+
+	json_init(&w, body, sizeof(body));
+	json_object_begin(&w);
+	json_key(&w, "status");
+	json_int(&w, status);
+	json_key(&w, "result");
+	json_string(&w, result);
+	json_object_end(&w);
+	respond_json(res, status, &w);
+}
+
+/* PID 1 carries it out (a shutdown takes as long as the guest takes): watch /v1/events. */
+static void accepted_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	(void)reply;
+	result_json(res, 202, "accepted");
+}
+
+static void saved_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	(void)reply;
+	result_json(res, 200, "saved");
+}
+
+static void config_put_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	struct json_writer w;
+
+	json_init(&w, body, sizeof(body));
+	config_result_json(&w, (const void *)(reply + 1));
+	respond_json(res, 200, &w);
+}
+
+/* Raw bytes: a console is whatever the guest wrote; a follow goes on as a stream of api_event() pieces. */
+static void console_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	const struct proto_data *d = (const void *)(reply + 1);
+
+	respond(res, 200, "application/octet-stream", d->data, d->len);
+	res->stream = (reply->type & ~PROTO_REPLY) == PROTO_CONSOLE_FOLLOW;
+}
+
+/* A config is a text file to save and edit. */
+static void config_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	const struct proto_data *d = (const void *)(reply + 1);
+
+	respond(res, 200, "text/plain; charset=utf-8", d->data, d->len);
+}
+
+static void events_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	(void)reply;
+	respond(res, 200, "application/x-ndjson", "", 0);
+	res->stream = 1;
+}
+
+/* Without PID 1's figures (an error reply) the mgmt process's own are still worth scraping. */
+static void metrics_answer(const struct proto_hdr *reply, struct api_result *res)
+{
+	int len = metrics_render(body, sizeof(body), reply->status < 0 ? NULL : (const void *)(reply + 1));
+
+	if (len < 0)
+		api_error(500, "metrics too large", res);
+	else
+		respond(res, 200, "text/plain; version=0.0.4; charset=utf-8", body, (size_t)len);
+}
+
+/*
+ * The API: adding an endpoint is a row here plus its handler and answer (docs/api.md, "Adding an endpoint").
+ * A GET row answers HEAD too. role is the least role that may call it; a path is literal segments and {parameters}
+ * (see params[] below). tests/mgmt/run checks this table (shrike mgmt --routes) against docs/openapi.yaml.
+ */
+struct api_route {
+	enum http_method method;
+	const char *path;
+	int role;				/* enum tls_role */
+	void (*handle)(const struct api_call *call, struct api_result *res);
+	void (*answer)(const struct proto_hdr *reply, struct api_result *res);
+};
+
+static const struct api_route routes[] = {
+	{ HTTP_GET,  "/v1/host",                    TLS_ROLE_READER, host_get,        host_answer },
+	{ HTTP_POST, "/v1/host/reboot",             TLS_ROLE_ADMIN,  host_power,      accepted_answer },
+	{ HTTP_POST, "/v1/host/poweroff",           TLS_ROLE_ADMIN,  host_power,      accepted_answer },
+	{ HTTP_GET,  "/v1/guests",                  TLS_ROLE_READER, guests_get,      guests_answer },
+	{ HTTP_GET,  "/v1/guests/{name}",           TLS_ROLE_READER, guest_get,       guest_answer },
+	{ HTTP_POST, "/v1/guests/{name}/start",     TLS_ROLE_ADMIN,  guest_action,    accepted_answer },
+	{ HTTP_POST, "/v1/guests/{name}/shutdown",  TLS_ROLE_ADMIN,  guest_action,    accepted_answer },
+	{ HTTP_POST, "/v1/guests/{name}/reboot",    TLS_ROLE_ADMIN,  guest_action,    accepted_answer },
+	{ HTTP_POST, "/v1/guests/{name}/destroy",   TLS_ROLE_ADMIN,  guest_action,    accepted_answer },
+	{ HTTP_POST, "/v1/guests/{name}/pause",     TLS_ROLE_ADMIN,  guest_action,    accepted_answer },
+	{ HTTP_POST, "/v1/guests/{name}/resume",    TLS_ROLE_ADMIN,  guest_action,    accepted_answer },
+	{ HTTP_PUT,  "/v1/guests/{name}/autostart", TLS_ROLE_ADMIN,  guest_autostart, saved_answer },
+	{ HTTP_PUT,  "/v1/guests/{name}/balloon",   TLS_ROLE_ADMIN,  guest_balloon,   accepted_answer },
+	{ HTTP_GET,  "/v1/guests/{name}/console",   TLS_ROLE_READER, console_get,     console_answer },
+	{ HTTP_POST, "/v1/guests/{name}/console",   TLS_ROLE_ADMIN,  console_post,    accepted_answer },
+	{ HTTP_GET,  "/v1/config",                  TLS_ROLE_READER, config_get,      config_answer },
+	{ HTTP_PUT,  "/v1/config",                  TLS_ROLE_ADMIN,  config_put,      config_put_answer },
+	{ HTTP_GET,  "/v1/events",                  TLS_ROLE_READER, events_get,      events_answer },
+	{ HTTP_GET,  "/metrics",                    TLS_ROLE_READER, metrics_get,     metrics_answer },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* The path parameters, each checked as soon as a request's path reaches it: a bad value is a 404 of its own. */
+static const struct {
+	const char *name;
+	int (*valid)(const char *value);
+	const char *unknown;
+} params[] = {
+	{ "{name}", proto_name_valid, "no such guest" },
+};
+
+/*
+ * Whether req's path is the pattern, with the parameters' values into call->params. A parameter value that is not
+ * valid ends the match; the message for the leftmost one any pattern met is left in *unknown (at segment *where).
+ */
+static int match(const char *pattern, const struct http_request *req, struct api_call *call, const char **unknown,
+		 unsigned int *where)
+{
+	const char *p = pattern, *end;
+	unsigned int i, k, n = 0;
+	size_t len;
+
+	for (i = 0; *p == '/'; i++, p = end) {
+		end = strchrnul(++p, '/');
+		len = (size_t)(end - p);
+		if (i == req->nsegments)
+			return 0;
+		if (*p != '{') {
+			if (strlen(req->segments[i]) != len || memcmp(req->segments[i], p, len))
+				return 0;
+			continue;
+		}
+		for (k = 0; k < sizeof(params) / sizeof(params[0]); k++)
+			if (strlen(params[k].name) == len && !memcmp(params[k].name, p, len))
+				break;
+		if (k == sizeof(params) / sizeof(params[0]))
+			return 0;
+		if (!params[k].valid(req->segments[i])) {
+			if (!*unknown || i < *where) {
+				*unknown = params[k].unknown;
+				*where = i;
+			}
+			return 0;
+		}
+		call->params[n++] = req->segments[i];
+	}
+	return i == req->nsegments;
+}
+
+void api_handle(const struct http_request *req, int role, struct api_result *res)
+{
+	enum http_method method = req->method == HTTP_HEAD ? HTTP_GET : req->method;
+	struct api_call call = { .req = req };
+	const char *unknown = NULL;
+	unsigned int where = 0;
+	int path_found = 0;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	if (role == TLS_ROLE_NONE) {
+		api_error(403, "the client certificate's O= must be admin or reader", res);
+		return;
+	}
+	for (i = 0; i < NROUTES; i++) {
+		if (!match(routes[i].path, req, &call, &unknown, &where))
+			continue;
+		path_found = 1;
+		if (routes[i].method == method)
+			break;
+	}
+	if (i == NROUTES) {
+		if (path_found)
+			api_error(405, "method not allowed here", res);
+		else
+			api_error(404, unknown ? unknown : "no such endpoint", res);
+		return;
+	}
+	/* roles are ordered: an admin may do what a reader may */
+	if (role < routes[i].role) {
+		api_error(403, "this certificate may only read (O=reader)", res);
+		return;
+	}
+	res->route = &routes[i];
+	routes[i].handle(&call, res);
+}
+
+void api_reply(const struct api_route *route, const struct proto_hdr *reply, struct api_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->route = route;
+	if (reply->status < 0 && route->answer != metrics_answer)
+		reply_error(reply, res);
+	else
+		route->answer(reply, res);
+}
+
+size_t api_event(const struct proto_hdr *evt, char *out, size_t size)
 {
 	const struct proto_data *d = (const void *)(evt + 1);
 	const struct proto_state_event *e = (const void *)(evt + 1);
 	struct json_writer w;
 	int len;
 
-	if (kind == API_CONSOLE_FOLLOW && evt->type == PROTO_EVT_CONSOLE) {
+	if (evt->type == PROTO_EVT_CONSOLE) {
 		if (d->len > size)
 			return 0;
 		memcpy(out, d->data, d->len);
 		return d->len;
 	}
-	if (kind == API_EVENTS && evt->type == PROTO_EVT_STATE) {
+	if (evt->type == PROTO_EVT_STATE) {
 		json_init(&w, out, size);
 		json_object_begin(&w);
 		json_key(&w, "guest");
@@ -559,4 +672,13 @@ size_t api_event(int kind, const struct proto_hdr *evt, char *out, size_t size)
 		return (size_t)len + 1;
 	}
 	return 0;
+}
+
+void api_print_routes(void)
+{
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++)
+		printf("%-4s %-28s %s\n", http_method_name(routes[i].method), routes[i].path,
+		       routes[i].role == TLS_ROLE_ADMIN ? "admin" : "reader");
 }

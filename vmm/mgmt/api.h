@@ -13,27 +13,12 @@
  * single-threaded) that stay valid until the next call; the server copies them out.
  */
 
-enum api_kind {
-	API_NONE,
-	API_HOST,
-	API_GUESTS,
-	API_GUEST,
-	API_ACTION,
-	API_AUTOSTART,
-	API_BALLOON,
-	API_CONSOLE,
-	API_CONSOLE_FOLLOW,
-	API_CONSOLE_INPUT,
-	API_CONFIG_GET,
-	API_CONFIG_PUT,
-	API_EVENTS,
-	API_POWER,
-	API_METRICS,
-};
+/* A row of the route table in api.c: an endpoint, with what answers it. */
+struct api_route;
 
 struct api_result {
 	int status;			/* 0: send msg to PID 1 and call api_reply() with its answer */
-	int kind;			/* enum api_kind, for api_reply() and api_event() */
+	const struct api_route *route;	/* the endpoint, for api_reply() */
 	const char *content_type;
 	const char *body;
 	size_t body_len;
@@ -41,11 +26,14 @@ struct api_result {
 	struct proto_hdr *msg;		/* for PID 1 (status 0); id to be filled in by the sender */
 };
 
+/* role is enum tls_role, from the client certificate. */
 void api_handle(const struct http_request *req, int role, struct api_result *res);
-void api_reply(int kind, const struct proto_hdr *reply, struct api_result *res);
+void api_reply(const struct api_route *route, const struct proto_hdr *reply, struct api_result *res);
 /* An answer that is not about a request's content: a parse error, PID 1 gone or silent. */
 void api_error(int status, const char *message, struct api_result *res);
-/* The stream bytes for an event of a subscription of that kind; 0 if nothing to send. */
-size_t api_event(int kind, const struct proto_hdr *evt, char *out, size_t size);
+/* The stream bytes for an event of a subscription (console output, a state change); 0 if nothing to send. */
+size_t api_event(const struct proto_hdr *evt, char *out, size_t size);
+/* The route table on stdout, a line per route: "METHOD PATH ROLE" (shrike mgmt --routes). */
+void api_print_routes(void);
 
 #endif

@@ -50,24 +50,26 @@ static int hexval(char c)
 	return -1;
 }
 
+static const char *const method_names[] = {
+	[HTTP_GET] = "GET", [HTTP_HEAD] = "HEAD", [HTTP_POST] = "POST", [HTTP_PUT] = "PUT", [HTTP_DELETE] = "DELETE",
+};
+
 static int parse_method(struct http_request *req, const char *m)
 {
-	static const struct {
-		const char *name;
-		enum http_method method;
-	} methods[] = {
-		{ "GET", HTTP_GET }, { "HEAD", HTTP_HEAD }, { "POST", HTTP_POST }, { "PUT", HTTP_PUT },
-		{ "DELETE", HTTP_DELETE },
-	};
-	size_t i;
+	enum http_method i;
 
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (!strcmp(m, methods[i].name)) {
-			req->method = methods[i].method;
+	for (i = HTTP_GET; i <= HTTP_DELETE; i++)
+		if (!strcmp(m, method_names[i])) {
+			req->method = i;
 			return 0;
 		}
 	/* A well-formed method we do not implement is 501 (RFC 9110 9.1); anything else is garbage. */
 	return is_token(m) ? -ENOSYS : -EBADMSG;
+}
+
+const char *http_method_name(enum http_method method)
+{
+	return method >= HTTP_GET && method <= HTTP_DELETE ? method_names[method] : "-";
 }
 
 /*

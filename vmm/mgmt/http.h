@@ -67,6 +67,9 @@ void http_reset(struct http_request *req);
  */
 int http_parse(struct http_request *req, const char *data, size_t len, size_t *used);
 
+/* "GET" for HTTP_GET; "-" for anything else. */
+const char *http_method_name(enum http_method method);
+
 /* The status code for an error from http_parse(). */
 int http_error_status(int err);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "mgmt/api.h"
 #include "mgmt/mgmt.h"
 #include "mgmt/sandbox.h"
 #include "mgmt/server.h"
@@ -15,7 +16,7 @@
 #define EXIT_USAGE 2
 
 static const char usage[] =
-	"usage: shrike mgmt --listen ADDR:PORT --cert FILE --key FILE --client-ca FILE --supervisor-fd N";
+	"usage: shrike mgmt --listen ADDR:PORT --cert FILE --key FILE --client-ca FILE --supervisor-fd N | --routes";
 
 /* ADDR:PORT with a numeric IPv4 address, or [IPv6]:PORT. */
 static int parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *len)
@@ -85,6 +86,10 @@ int mgmt_main(int argc, char **argv)
 	char *end;
 
 	log_set_role("mgmt");
+	if (argc == 2 && !strcmp(argv[1], "--routes")) {
+		api_print_routes();
+		return 0;
+	}
 	for (i = 1; i < argc; i++) {
 		const char **opt = !strcmp(argv[i], "--listen") ? &listen_arg : !strcmp(argv[i], "--cert") ? &cert :
 				   !strcmp(argv[i], "--key") ? &key : !strcmp(argv[i], "--client-ca") ? &ca :

@@ -46,7 +46,7 @@ struct conn {
 	size_t out_len, out_off, out_cap;
 	int close_after;		/* close once out is sent */
 	int stream;			/* the response is a chunked stream */
-	int kind;			/* enum api_kind of the request waiting or streaming */
+	const struct api_route *route;	/* the endpoint of the request waiting or streaming */
 	int head_only;
 	int keep_alive;
 	int in_request;			/* bytes of a request have arrived */
@@ -149,13 +149,6 @@ static int out_append(struct conn *c, const void *data, size_t len)
 	return 0;
 }
 
-static const char *method_name(const struct http_request *r)
-{
-	static const char *const names[] = { "-", "GET", "HEAD", "POST", "PUT", "DELETE" };
-
-	return r && r->target && r->method <= HTTP_DELETE ? names[r->method] : "-";
-}
-
 static void respond(struct conn *c, const struct api_result *res)
 {
 	const struct http_request *r = c->req;
@@ -175,8 +168,8 @@ static void respond(struct conn *c, const struct api_result *res)
 	metrics_request(res->status);
 	/* an audit line for every change and every refusal; plain reads are too many to log */
 	if (res->status >= 400 || (r && r->target && r->method != HTTP_GET && r->method != HTTP_HEAD))
-		log_info("%s%s%s %s %s -> %d", c->peer, c->cn[0] ? " CN=" : "", c->cn, method_name(r),
-			 r && r->target ? r->target : "-", res->status);
+		log_info("%s%s%s %s %s -> %d", c->peer, c->cn[0] ? " CN=" : "", c->cn,
+			 r && r->target ? http_method_name(r->method) : "-", r && r->target ? r->target : "-", res->status);
 	if (out_append(c, head, (size_t)n))
 		goto oom;
 	if (!c->head_only && res->body_len) {
@@ -231,7 +224,7 @@ static void dispatch(struct conn *c)
 		return;
 	}
 	c->wait_id = last_id;
-	c->kind = res.kind;
+	c->route = res.route;
 	c->state = ST_WAIT;
 	c->deadline = now_ms() + SERVER_SUPERVISOR_MS;
 	set_events(c, 0);
@@ -515,7 +508,7 @@ static void sup_reply(const struct proto_hdr *h)
 		return;
 	}
 	c->wait_id = 0;
-	api_reply(c->kind, h, &res);
+	api_reply(c->route, h, &res);
 	if (res.stream && res.status == 200)
 		c->sub_id = h->id;
 	respond(c, &res);
@@ -545,7 +538,7 @@ static void sup_event(const struct proto_hdr *h)
 		if (out_append(c, "0\r\n\r\n", 5))
 			conn_close(c);
 	} else {
-		n = api_event(c->kind, h, event_buf, sizeof(event_buf));
+		n = api_event(h, event_buf, sizeof(event_buf));
 		if (!n)
 			return;
 		/* a reader that does not keep up loses output rather than growing our memory */
