@@ -65,7 +65,6 @@ int api_fail(const struct opts *o, const char *what, const struct api_reply *r)
 		/* not the API's JSON (a proxy in between?): its first line */
 		snprintf(msg, sizeof(msg), "%.*s", (int)strcspn(r->body, "\r\n"), r->body);
 	}
-	json_free(&j);
 	fprintf(stderr, "shrikectl: %s: %s (HTTP %d)\n", what, msg[0] ? msg : "error", r->status);
 	for (line = details; line && *line; line = next) {
 		next = line + strcspn(line, "\n");

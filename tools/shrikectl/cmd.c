@@ -60,7 +60,6 @@ static int get(const struct opts *o, const char *what, const char *path, struct 
 	}
 	if (json_parse(j, r->body, r->len)) {
 		fprintf(stderr, "shrikectl: %s: the answer is not JSON: %.80s\n", what, r->body);
-		json_free(j);
 		api_reply_free(r);
 		return 1;
 	}
@@ -116,7 +115,6 @@ static int cmd_list(const struct opts *o, char **args, int nargs)
 		       json_bool(&j, json_get(&j, g, "autostart")) == 1 ? "yes" : "no", up,
 		       json_uint(&j, json_get(&j, g, "restarts"), 0));
 	}
-	json_free(&j);
 	api_reply_free(&r);
 	return 0;
 }
@@ -169,7 +167,6 @@ static int cmd_dominfo(const struct opts *o, char **args, int nargs)
 	row_u("Net received:", json_uint(&j, json_get(&j, s, "net_rx_bytes"), 0), "bytes");
 	row_u("Net sent:", json_uint(&j, json_get(&j, s, "net_tx_bytes"), 0), "bytes");
 	row_u("Console dropped:", json_uint(&j, json_get(&j, s, "console_dropped_bytes"), 0), "bytes");
-	json_free(&j);
 	api_reply_free(&r);
 	return 0;
 }
@@ -195,7 +192,6 @@ static int cmd_dumpconfig(const struct opts *o, char **args, int nargs)
 			putchar('\n');
 	}
 	free(config);
-	json_free(&j);
 	api_reply_free(&r);
 	return config ? 0 : 1;
 }
@@ -231,7 +227,6 @@ static int cmd_host(const struct opts *o, char **args, int nargs)
 		 json_uint(&j, json_get(&j, kvm, "api_version"), 0));
 	row("KVM:", buf);
 	row_u("Guests:", json_uint(&j, json_get(&j, 0, "guests"), 0), "");
-	json_free(&j);
 	api_reply_free(&r);
 	return 0;
 }
@@ -362,7 +357,7 @@ struct events {
 static int event_line(struct events *e)
 {
 	char name[64], state[32];
-	struct json j = { 0 };
+	struct json j;
 
 	e->line[e->len] = '\0';
 	if (e->o->json || json_parse(&j, e->line, e->len)) {
@@ -372,7 +367,6 @@ static int event_line(struct events *e)
 		       json_str(&j, json_get(&j, 0, "state"), state, sizeof(state)),
 		       json_uint(&j, json_get(&j, 0, "restarts"), 0));
 	}
-	json_free(&j);
 	fflush(stdout);
 	e->len = 0;
 	return 0;

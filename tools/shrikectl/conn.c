@@ -18,6 +18,7 @@
 #include <psa/crypto.h>
 
 #include "conn.h"
+#include "mgmt/tlsbio.h"
 
 static mbedtls_ssl_config conf;
 static mbedtls_entropy_context entropy;
@@ -104,35 +105,6 @@ int conn_setup(const struct opts *o)
 	mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
 	mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
 	return 0;
-}
-
-static int bio_send(void *ctx, const unsigned char *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return (int)n;
-	if (errno == EAGAIN)
-		return MBEDTLS_ERR_SSL_WANT_WRITE;
-	return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
-}
-
-/* EAGAIN is "nothing yet" on a non-blocking socket and the read timeout (SO_RCVTIMEO) on a blocking one. */
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = recv(*(int *)ctx, buf, len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return (int)n;
-	if (errno == EAGAIN)
-		return MBEDTLS_ERR_SSL_WANT_READ;
-	return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
 static void set_timeouts(int fd, int seconds)
@@ -233,7 +205,7 @@ int conn_open(struct conn *c, const struct opts *o)
 		tls_error(c->where, "TLS setup", rc);
 		goto fail;
 	}
-	mbedtls_ssl_set_bio(&c->ssl, &c->fd, bio_send, bio_recv, NULL);
+	tlsbio_attach(&c->ssl, &c->fd);
 	rc = mbedtls_ssl_handshake(&c->ssl);
 	if (rc) {
 		handshake_error(c, rc);

@@ -1,8 +1,6 @@
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -17,6 +15,7 @@
 
 #include "lib/log.h"
 #include "mgmt/tls.h"
+#include "mgmt/tlsbio.h"
 
 /* The build date as a lower bound for the clock; vmm/Makefile passes SOURCE_DATE_EPOCH. */
 #ifndef SHRIKE_BUILD_EPOCH
@@ -65,28 +64,6 @@ static mbedtls_time_t tls_time(mbedtls_time_t *t)
 	if (t)
 		*t = now;
 	return now;
-}
-
-static int bio_send(void *ctx, const unsigned char *buf, size_t len)
-{
-	ssize_t n = send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
-
-	if (n >= 0)
-		return (int)n;
-	if (errno == EAGAIN || errno == EINTR)
-		return MBEDTLS_ERR_SSL_WANT_WRITE;
-	return MBEDTLS_ERR_NET_SEND_FAILED;
-}
-
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
-{
-	ssize_t n = recv(*(int *)ctx, buf, len, 0);
-
-	if (n >= 0)
-		return (int)n;
-	if (errno == EAGAIN || errno == EINTR)
-		return MBEDTLS_ERR_SSL_WANT_READ;
-	return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
 /*
@@ -174,7 +151,7 @@ int tls_session_setup(mbedtls_ssl_context *ssl, int *fd)
 
 	if (rc)
 		return rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? -ENOMEM : -EIO;
-	mbedtls_ssl_set_bio(ssl, fd, bio_send, bio_recv, NULL);
+	tlsbio_attach(ssl, fd);
 	return 0;
 }
 
