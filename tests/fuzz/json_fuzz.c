@@ -1,4 +1,4 @@
-/* fuzz-sources: vmm/mgmt/json.c vmm/mgmt/jsonread.c vmm/lib/utf8.c */
+/* fuzz-sources: vmm/mgmt/json.c vmm/mgmt/jsonread.c vmm/lib/jsonstr.c vmm/lib/utf8.c */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>

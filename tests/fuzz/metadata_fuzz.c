@@ -1,4 +1,4 @@
-/* fuzz-sources: vmm/net/metadata.c */
+/* fuzz-sources: vmm/net/metadata.c vmm/lib/jsonstr.c vmm/lib/utf8.c */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/mgmt/json.c vmm/mgmt/jsonread.c vmm/lib/utf8.c */
+/* unit-sources: vmm/mgmt/json.c vmm/mgmt/jsonread.c vmm/lib/jsonstr.c vmm/lib/utf8.c */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/net/metadata.c */
+/* unit-sources: vmm/net/metadata.c vmm/lib/jsonstr.c vmm/lib/utf8.c */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -220,8 +220,9 @@ static const char *test_listing_and_json(void)
 	/* A quote, a backslash, controls, DEL, é, 😀, then invalid UTF-8: a stray byte, an overlong '/', a surrogate. */
 	static const char value[] = "q\"b\\\n\x01\x1f\x7f \xc3\xa9 \xf0\x9f\x98\x80 "
 				    "\xff \xc0\xaf \xed\xa0\x80 \xe2\x82";
-	static const char json[] = "{\"a\":\"q\\\"b\\\\\\u000a\\u0001\\u001f\\u007f \xc3\xa9 \xf0\x9f\x98\x80 "
-				   "\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\",\"mem\":\"256M\","
+	static const char json[] = "{\"a\":\"q\\\"b\\\\\\n\\u0001\\u001f\\u007f \xc3\xa9 \xf0\x9f\x98\x80 "
+				   "\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+				   "\xef\xbf\xbd\xef\xbf\xbd\",\"mem\":\"256M\","
 				   "\"name\":\"web\",\"z\":\"\"}";
 	struct metadata *md = sample();
 	char tok[65], req[256];

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/utf8.h"
+#include "lib/jsonstr.h"
 #include "mgmt/json.h"
 
 void json_init(struct json_writer *w, char *buf, size_t size)
@@ -76,42 +76,14 @@ void json_array_end(struct json_writer *w)
 	close_container(w, "]");
 }
 
-static void put_escaped(struct json_writer *w, const char *str, size_t n)
+static void put_cb(void *w, const char *s, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	char esc[8];
-	size_t i = 0, run;
+	put(w, s, n);
+}
 
-	put(w, "\"", 1);
-	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c >= 0x80) {
-			run = utf8_len(s + i, n - i);
-			if (run)
-				put(w, str + i, run);
-			else
-				put(w, "\xef\xbf\xbd", 3);	/* U+FFFD for each byte that starts no valid sequence */
-			i += run ? run : 1;
-			continue;
-		}
-		switch (c) {
-		case '"': put(w, "\\\"", 2); break;
-		case '\\': put(w, "\\\\", 2); break;
-		case '\n': put(w, "\\n", 2); break;
-		case '\r': put(w, "\\r", 2); break;
-		case '\t': put(w, "\\t", 2); break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				snprintf(esc, sizeof(esc), "\\u%04x", c);
-				put(w, esc, 6);
-			} else {
-				put(w, str + i, 1);
-			}
-		}
-		i++;
-	}
-	put(w, "\"", 1);
+static void put_escaped(struct json_writer *w, const char *s, size_t n)
+{
+	jsonstr_write(s, n, put_cb, w);
 }
 
 void json_key(struct json_writer *w, const char *key)

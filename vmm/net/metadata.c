@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <sys/types.h>
 
+#include "lib/jsonstr.h"
 #include "net/metadata.h"
 
 #define TOKEN_BYTES 32			/* 256 bits from getrandom(), sent as 64 hex digits */
@@ -177,67 +178,9 @@ int metadata_set(struct metadata *md, const char *key, const char *value, size_t
 	return 0;
 }
 
-/* The length of the well-formed UTF-8 sequence at p (Unicode table 3-7), or 0 if there is none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+static void out_cb(void *o, const char *s, size_t n)
 {
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	/* The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF. */
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (n < need || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return need;
-}
-
-/* A JSON string: UTF-8 passes through, control characters become \u00XX, invalid bytes U+FFFD. */
-static void out_json_string(struct md_out *o, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	char esc[8];
-	size_t i = 0, n;
-
-	out_bytes(o, "\"", 1);
-	while (i < len) {
-		if (p[i] == '"' || p[i] == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)p[i];
-			out_bytes(o, esc, 2);
-			i++;
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
-			out_bytes(o, esc, 6);
-			i++;
-		} else if (p[i] < 0x80) {
-			out_bytes(o, p + i, 1);
-			i++;
-		} else if ((n = utf8_len(p + i, len - i))) {
-			out_bytes(o, p + i, n);
-			i += n;
-		} else {
-			out_bytes(o, "\\ufffd", 6);
-			i++;
-		}
-	}
-	out_bytes(o, "\"", 1);
+	out_bytes(o, s, n);
 }
 
 static void out_body(struct md_out *o, const struct metadata *md, const struct md_body *b)
@@ -264,9 +207,9 @@ static void out_body(struct md_out *o, const struct metadata *md, const struct m
 		if (!first)
 			out_bytes(o, ",", 1);
 		first = 0;
-		out_json_string(o, e->key, strlen(e->key));
+		jsonstr_write(e->key, strlen(e->key), out_cb, o);
 		out_bytes(o, ":", 1);
-		out_json_string(o, e->value, e->len);
+		jsonstr_write(e->value, e->len, out_cb, o);
 	}
 	if (b->kind == BODY_JSON)
 		out_bytes(o, "}", 1);
