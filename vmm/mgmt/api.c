@@ -267,6 +267,16 @@ forbidden:
 	api_error(403, "this certificate may only read (O=reader)", res);
 }
 
+/* Why the guest's VMM last ended, null before it ever did. */
+static void last_exit_json(struct json_writer *w, const char *last_exit)
+{
+	json_key(w, "last_exit");
+	if (last_exit[0])
+		json_string(w, last_exit);
+	else
+		json_null(w);
+}
+
 static void guest_json(struct json_writer *w, const struct proto_guest_info *g)
 {
 	json_key(w, "name");
@@ -285,6 +295,7 @@ static void guest_json(struct json_writer *w, const struct proto_guest_info *g)
 	json_uint(w, g->uptime_ms);
 	json_key(w, "restarts");
 	json_uint(w, g->restarts);
+	last_exit_json(w, g->last_exit);
 }
 
 static void host_json(struct json_writer *w, const struct proto_host_info *h)
@@ -472,6 +483,8 @@ void api_reply(int kind, const struct proto_hdr *reply, struct api_result *res)
 		json_uint(&w, d->info.net_tx_bytes);
 		json_key(&w, "console_dropped_bytes");
 		json_uint(&w, d->info.console_dropped_bytes);
+		json_key(&w, "watchdog_resets");
+		json_uint(&w, d->info.watchdog_resets);
 		json_object_end(&w);
 		json_key(&w, "config");
 		json_string_len(&w, d->config, d->config_len);
@@ -546,6 +559,7 @@ size_t api_event(int kind, const struct proto_hdr *evt, char *out, size_t size)
 		json_string(&w, proto_state_name(e->state));
 		json_key(&w, "restarts");
 		json_uint(&w, e->restarts);
+		last_exit_json(&w, e->last_exit);
 		json_object_end(&w);
 		len = json_finish(&w);
 		if (len < 0 || (size_t)len + 1 >= size)
