@@ -66,8 +66,9 @@ static const struct command {
 	  "              [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]... [--console serial|virtio]\n"
 	  "              [--net user[,mac=MAC][,net=A.B.C.D/N][,address=A.B.C.D][,forward=tcp:HOST:GUEST]...\n"
 	  "              [,loopback]]... [--metadata KEY=VALUE]... [--user-data FILE]\n"
-	  "              [--control SOCKET] [--no-acpi]; SIGPWR presses the guest's power button;\n"
-	  "              exit 0 poweroff, 10 reboot, 11 crash, 12 SIGTERM/SIGINT, 1 error, 2 usage" },
+	  "              [--control SOCKET] [--no-acpi] [--watchdog-action reset|poweroff|none];\n"
+	  "              SIGPWR presses the guest's power button;\n"
+	  "              exit 0 poweroff, 10 reboot, 11 crash, 12 SIGTERM/SIGINT, 13 watchdog reset, 1 error, 2 usage" },
 	{ "ctl", NULL, NULL, control_client_main,
 	  "ctl SOCKET COMMAND: talk to a run --control SOCKET: info, shutdown, balloon SIZE, pause, resume, stop" },
 	{ "kvm-probe", NULL, cmd_kvm_probe, NULL, "run a tiny guest on /dev/kvm; exit 0 ok, 1 failed, 77 no /dev/kvm" },

@@ -1,4 +1,4 @@
-/* fuzz-sources: vmm/net/user.c vmm/net/nat.c vmm/net/relay.c vmm/net/dhcp.c vmm/net/metadata.c vmm/lib/jsonstr.c vmm/lib/utf8.c vmm/lib/evloop.c vmm/lib/log.c */
+/* fuzz-sources: vmm/net/user.c vmm/net/nat.c vmm/net/relay.c vmm/net/relay_tcp.c vmm/net/relay_udp.c vmm/net/relay_forward.c vmm/net/dhcp.c vmm/net/metadata.c vmm/lib/jsonstr.c vmm/lib/utf8.c vmm/lib/evloop.c vmm/lib/log.c */
 /* fuzz-lwip */
 /*
  * The user network's frame input path: the input is a sequence of frames, each a 2-byte big-endian length and

@@ -65,6 +65,7 @@ static const char *test_defaults(void)
 	CHECK_INT(g->console, CONFIG_CONSOLE_SERIAL);
 	CHECK(!g->autostart);
 	CHECK_INT(g->restart, CONFIG_RESTART_ON_FAILURE);
+	CHECK_INT(g->watchdog, CONFIG_WATCHDOG_RESET);
 	CHECK_INT(g->restart_limit_count, 5);
 	CHECK_INT(g->restart_limit_seconds, 600);
 	CHECK_INT(g->shutdown_timeout, 30);
@@ -105,6 +106,7 @@ static const char full[] =
 	"restart-limit = 3/1h\n"
 	"shutdown-timeout = 2m\n"
 	"user-data = db.yaml\n"
+	"watchdog = none\n"
 	"cmdline = console=hvc0 root=/dev/vda # not a comment\n"
 	"[guest web]\n"
 	"kernel = guests/bzImage\n"
@@ -150,6 +152,7 @@ static const char *test_full(void)
 	CHECK_INT(g->forwards[1].host_port, 2222);
 	CHECK_INT(g->forwards[1].guest_port, 22);
 	CHECK_INT(g->console, CONFIG_CONSOLE_VIRTIO);
+	CHECK_INT(g->watchdog, CONFIG_WATCHDOG_NONE);
 	CHECK(g->autostart);
 	CHECK_INT(g->restart, CONFIG_RESTART_ALWAYS);
 	CHECK_INT(g->restart_limit_count, 3);
@@ -238,6 +241,7 @@ static const char *test_value_errors(void)
 		{ "forward = tcp:0:80", "not tcp:HOSTPORT:GUESTPORT" },
 		{ "forward = tcp:65536:80", "not tcp:HOSTPORT:GUESTPORT" },
 		{ "console = vga", "neither serial nor virtio" },
+		{ "watchdog = reboot", "not one of reset, poweroff, none" },
 		{ "autostart = true", "neither yes nor no" },
 		{ "after = a a", "a is listed twice" },
 		{ "after = bad/name", "may only contain" },
@@ -507,6 +511,9 @@ static const char *test_guest_diff(void)
 		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\nuser-data = u\n[guest b]\nkernel = k\n",
 		  CONFIG_GUEST_CHANGED },
 		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\ndisk = data:x\n[guest b]\nkernel = k\n",
+		  CONFIG_GUEST_CHANGED },
+		/* the VMM takes it as an option */
+		{ "[guest a]\nkernel = k\nnic = user\nforward = tcp:80:80\nwatchdog = none\n[guest b]\nkernel = k\n",
 		  CONFIG_GUEST_CHANGED },
 	};
 	unsigned int i;

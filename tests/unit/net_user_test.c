@@ -1,4 +1,4 @@
-/* unit-sources: vmm/net/user.c vmm/net/nat.c vmm/net/relay.c vmm/net/dhcp.c vmm/net/metadata.c vmm/lib/jsonstr.c vmm/lib/utf8.c vmm/lib/evloop.c vmm/lib/log.c */
+/* unit-sources: vmm/net/user.c vmm/net/nat.c vmm/net/relay.c vmm/net/relay_tcp.c vmm/net/relay_udp.c vmm/net/relay_forward.c vmm/net/dhcp.c vmm/net/metadata.c vmm/lib/jsonstr.c vmm/lib/utf8.c vmm/lib/evloop.c vmm/lib/log.c */
 /* unit-lwip */
 /*
  * The user network end to end on the host: frames a test "guest" crafts go into the backend's send(), lwIP and

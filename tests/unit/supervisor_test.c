@@ -38,6 +38,7 @@ static const char *test_classify(void)
 	CHECK_INT(restart_classify(10 << 8, &code), RESTART_EXIT_REBOOT);
 	CHECK_INT(restart_classify(11 << 8, &code), RESTART_EXIT_CRASH);
 	CHECK_INT(restart_classify(12 << 8, &code), RESTART_EXIT_STOPPED);
+	CHECK_INT(restart_classify(13 << 8, &code), RESTART_EXIT_WATCHDOG);
 	CHECK_INT(restart_classify(1 << 8, &code), RESTART_EXIT_ERROR);
 	CHECK_INT(code, 1);
 	CHECK_INT(restart_classify(127 << 8, &code), RESTART_EXIT_ERROR);
@@ -47,7 +48,9 @@ static const char *test_classify(void)
 	CHECK(!restart_is_failure(RESTART_EXIT_REBOOT));
 	CHECK(restart_is_failure(RESTART_EXIT_CRASH));
 	CHECK(restart_is_failure(RESTART_EXIT_SIGNAL));
+	CHECK(restart_is_failure(RESTART_EXIT_WATCHDOG));
 	CHECK_STR(restart_exit_name(RESTART_EXIT_SIGNAL), "signal");
+	CHECK_STR(restart_exit_name(RESTART_EXIT_WATCHDOG), "watchdog");
 	return NULL;
 }
 
@@ -311,6 +314,13 @@ static const char *test_argv_plain(void)
 	CHECK_STR(joined(0), "shrike run --kernel /data/k/bz --initrd /data/k/rd --cmdline console=ttyS0 quiet "
 		  "--mem 128M --vcpus 2 --console serial --control /run/shrike/web.ctl --disk /data/web.img,ro");
 	CHECK(args.argv[args.argc] == NULL);
+	/* watchdog = reset is the VMM's default; the others are passed. */
+	CHECK_INT(load("[guest a]\nkernel = k\nwatchdog = none\n"), 0);
+	CHECK_INT(supervisor_build_args(&cfg.guests[0], 0, "/nonexistent", &args), 0);
+	CHECK(strstr(joined(0), " --console serial --watchdog-action none --control "));
+	CHECK_INT(load("[guest a]\nkernel = k\nwatchdog = poweroff\n"), 0);
+	CHECK_INT(supervisor_build_args(&cfg.guests[0], 0, "/nonexistent", &args), 0);
+	CHECK(strstr(joined(0), " --console serial --watchdog-action poweroff --control "));
 	return NULL;
 }
 

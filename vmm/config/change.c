@@ -60,8 +60,8 @@ enum config_guest_diff config_guest_diff(const struct config_guest *a, const str
 
 	if (strcmp(a->name, b->name) || strcmp(a->kernel, b->kernel) || strcmp(a->initrd, b->initrd) ||
 	    strcmp(a->cmdline, b->cmdline) || a->vcpus != b->vcpus || a->memory != b->memory ||
-	    a->console != b->console || strcmp(a->user_data, b->user_data) || !disks_equal(a, b) ||
-	    !nics_equal(a, b) || !forwards_equal(a, b))
+	    a->console != b->console || a->watchdog != b->watchdog || strcmp(a->user_data, b->user_data) ||
+	    !disks_equal(a, b) || !nics_equal(a, b) || !forwards_equal(a, b))
 		return CONFIG_GUEST_CHANGED;
 	if (a->autostart != b->autostart || a->restart != b->restart ||
 	    a->restart_limit_count != b->restart_limit_count || a->restart_limit_seconds != b->restart_limit_seconds ||

@@ -684,6 +684,19 @@ static int set_console(struct parser *p, const char *v)
 	return 0;
 }
 
+static int set_watchdog(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "reset"))
+		p->guest->watchdog = CONFIG_WATCHDOG_RESET;
+	else if (!strcmp(v, "poweroff"))
+		p->guest->watchdog = CONFIG_WATCHDOG_POWEROFF;
+	else if (!strcmp(v, "none"))
+		p->guest->watchdog = CONFIG_WATCHDOG_NONE;
+	else
+		return why(p, "'%.60s' is not one of reset, poweroff, none", v);
+	return 0;
+}
+
 static int set_autostart(struct parser *p, const char *v)
 {
 	return parse_bool(p, v, &p->guest->autostart);
@@ -770,6 +783,7 @@ static const struct key keys[] = {
 	{ "nic", SEC_GUEST, true, set_nic },
 	{ "forward", SEC_GUEST, true, set_forward },
 	{ "console", SEC_GUEST, false, set_console },
+	{ "watchdog", SEC_GUEST, false, set_watchdog },
 	{ "autostart", SEC_GUEST, false, set_autostart },
 	{ "after", SEC_GUEST, false, set_after },
 	{ "restart", SEC_GUEST, false, set_restart },
@@ -804,6 +818,7 @@ static void guest_defaults(struct config_guest *g)
 	g->vcpus = 1;
 	g->memory = 256ULL << 20;
 	g->console = CONFIG_CONSOLE_SERIAL;
+	g->watchdog = CONFIG_WATCHDOG_RESET;
 	g->restart = CONFIG_RESTART_ON_FAILURE;
 	g->restart_limit_count = 5;
 	g->restart_limit_seconds = 600;

@@ -36,6 +36,8 @@
 enum config_log_level { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
 enum config_restart { CONFIG_RESTART_NO, CONFIG_RESTART_ON_FAILURE, CONFIG_RESTART_ALWAYS };
 enum config_console { CONFIG_CONSOLE_SERIAL, CONFIG_CONSOLE_VIRTIO };
+/* What the guest's VMM does when the guest's watchdog expires (its --watchdog-action). */
+enum config_watchdog { CONFIG_WATCHDOG_RESET, CONFIG_WATCHDOG_POWEROFF, CONFIG_WATCHDOG_NONE };
 enum config_disk_kind { CONFIG_DISK_DATA, CONFIG_DISK_LABEL };
 enum config_nic_kind { CONFIG_NIC_BRIDGE, CONFIG_NIC_USER };
 
@@ -115,6 +117,7 @@ struct config_guest {
 	struct config_forward forwards[CONFIG_MAX_FORWARDS];
 	unsigned int nforwards;
 	enum config_console console;
+	enum config_watchdog watchdog;
 	bool autostart;
 	char after_names[CONFIG_MAX_AFTER][CONFIG_NAME_MAX + 1];
 	unsigned int after[CONFIG_MAX_AFTER];	/* indices into guests[], set by config_validate() */

@@ -197,6 +197,8 @@ static void watch_state(void *opaque, const struct guest *g)
 	memset(&e, 0, sizeof(e));
 	snprintf(e.name, sizeof(e.name), "%s", g->cfg->name);
 	e.restarts = g->restarts;
+	if (g->has_exited)
+		snprintf(e.last_exit, sizeof(e.last_exit), "%s", restart_exit_name(g->last_exit));
 	switch (g->state) {
 	case GUEST_RUNNING:
 		e.state = PROTO_STATE_RUNNING;
@@ -307,6 +309,9 @@ static void fill_info(const struct guest *g, struct proto_guest_info *info)
 	info->restarts = g->restarts;
 	info->uptime_ms = g->pid ? now_ms() - g->started_ms : 0;
 	info->console_dropped_bytes = g->history.buf ? ring_start(&g->history) : 0;
+	info->watchdog_resets = g->exits[RESTART_EXIT_WATCHDOG];
+	if (g->has_exited)
+		snprintf(info->last_exit, sizeof(info->last_exit), "%s", restart_exit_name(g->last_exit));
 }
 
 static struct guest *find(struct supervisor *sv, const char *name)

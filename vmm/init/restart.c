@@ -7,6 +7,7 @@
 #define RUN_STATUS_REBOOT	10
 #define RUN_STATUS_CRASH	11
 #define RUN_STATUS_STOPPED	12
+#define RUN_STATUS_WATCHDOG	13
 
 static const char *const exit_names[RESTART_EXIT_KINDS] = {
 	[RESTART_EXIT_POWEROFF] = "poweroff",
@@ -15,6 +16,7 @@ static const char *const exit_names[RESTART_EXIT_KINDS] = {
 	[RESTART_EXIT_STOPPED] = "stopped",
 	[RESTART_EXIT_ERROR] = "error",
 	[RESTART_EXIT_SIGNAL] = "signal",
+	[RESTART_EXIT_WATCHDOG] = "watchdog",
 };
 
 enum restart_exit restart_classify(int wstatus, int *code)
@@ -33,6 +35,8 @@ enum restart_exit restart_classify(int wstatus, int *code)
 		return RESTART_EXIT_CRASH;
 	case RUN_STATUS_STOPPED:
 		return RESTART_EXIT_STOPPED;
+	case RUN_STATUS_WATCHDOG:
+		return RESTART_EXIT_WATCHDOG;
 	default:
 		return RESTART_EXIT_ERROR;
 	}

@@ -22,6 +22,7 @@ enum restart_exit {
 	RESTART_EXIT_STOPPED,	/* status 12: the VMM was told to stop (SIGTERM, ctl stop) */
 	RESTART_EXIT_ERROR,	/* any other status: the VMM could not run the guest */
 	RESTART_EXIT_SIGNAL,	/* the VMM itself died of a signal */
+	RESTART_EXIT_WATCHDOG,	/* status 13: the guest's watchdog expired */
 	RESTART_EXIT_KINDS
 };
 

@@ -75,6 +75,8 @@ static const char *exit_text(enum restart_exit kind, int code, char *buf, size_t
 		return "crashed (exit status 11)";
 	case RESTART_EXIT_STOPPED:
 		return "stopped by a signal to its VMM (exit status 12)";
+	case RESTART_EXIT_WATCHDOG:
+		return "watchdog expired, the guest hung (exit status 13)";
 	case RESTART_EXIT_SIGNAL:
 		snprintf(buf, size, "VMM killed by signal %d (%s)", code, strsignal(code));
 		return buf;
@@ -267,6 +269,9 @@ int supervisor_build_args(const struct config_guest *c, unsigned int index, cons
 	snprintf(a->vcpus, sizeof(a->vcpus), "%u", c->vcpus);
 	ret |= add_opt(a, "--vcpus", a->vcpus);
 	ret |= add_opt(a, "--console", c->console == CONFIG_CONSOLE_VIRTIO ? "virtio" : "serial");
+	/* reset is the VMM's default: only the others are passed (a VMM built without the watchdog refuses them). */
+	if (c->watchdog != CONFIG_WATCHDOG_RESET)
+		ret |= add_opt(a, "--watchdog-action", c->watchdog == CONFIG_WATCHDOG_NONE ? "none" : "poweroff");
 	snprintf(a->control, sizeof(a->control), "%s/%s.ctl", SUPERVISOR_CTL_DIR, c->name);
 	ret |= add_opt(a, "--control", a->control);
 	for (i = 0; i < c->ndisks && !ret; i++) {
@@ -1033,10 +1038,10 @@ int supervisor_show(struct supervisor *sv, const char *name)
 	}
 	printf("%s: state=%s pid=%d starts=%u restarts=%u last-exit=%s\n", name, supervisor_state_name(g->state),
 	       (int)g->pid, g->starts, g->restarts, last_exit(g, buf, sizeof(buf)));
-	printf("%s: exits poweroff=%u reboot=%u crash=%u stopped=%u error=%u signal=%u failures-in-window=%u\n", name,
-	       g->exits[RESTART_EXIT_POWEROFF], g->exits[RESTART_EXIT_REBOOT], g->exits[RESTART_EXIT_CRASH],
-	       g->exits[RESTART_EXIT_STOPPED], g->exits[RESTART_EXIT_ERROR], g->exits[RESTART_EXIT_SIGNAL],
-	       g->failures.count);
+	printf("%s: exits poweroff=%u reboot=%u crash=%u stopped=%u error=%u signal=%u watchdog=%u "
+	       "failures-in-window=%u\n", name, g->exits[RESTART_EXIT_POWEROFF], g->exits[RESTART_EXIT_REBOOT],
+	       g->exits[RESTART_EXIT_CRASH], g->exits[RESTART_EXIT_STOPPED], g->exits[RESTART_EXIT_ERROR],
+	       g->exits[RESTART_EXIT_SIGNAL], g->exits[RESTART_EXIT_WATCHDOG], g->failures.count);
 	if (g->pid > 0) {
 		long kib = procscan_vmm_private_kib("/proc", g->pid, g->cfg->memory);
 

@@ -24,6 +24,7 @@ enum vm_exit {
 	VM_EXIT_CRASH,
 	VM_EXIT_ERROR,
 	VM_EXIT_SIGNAL,		/* the host asked run to stop */
+	VM_EXIT_WATCHDOG,	/* the guest's watchdog expired (hw/ib700.h) */
 };
 
 struct vm {

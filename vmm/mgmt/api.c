@@ -226,6 +226,16 @@ static void metrics_get(const struct api_call *call, struct api_result *res)
 	forward(res, PROTO_GUEST_LIST, 0);
 }
 
+/* Why the guest's VMM last ended, null before it ever did. */
+static void last_exit_json(struct json_writer *w, const char *last_exit)
+{
+	json_key(w, "last_exit");
+	if (last_exit[0])
+		json_string(w, last_exit);
+	else
+		json_null(w);
+}
+
 static void guest_json(struct json_writer *w, const struct proto_guest_info *g)
 {
 	json_key(w, "name");
@@ -244,6 +254,7 @@ static void guest_json(struct json_writer *w, const struct proto_guest_info *g)
 	json_uint(w, g->uptime_ms);
 	json_key(w, "restarts");
 	json_uint(w, g->restarts);
+	last_exit_json(w, g->last_exit);
 }
 
 static void host_json(struct json_writer *w, const struct proto_host_info *h)
@@ -433,6 +444,8 @@ static void guest_answer(const struct proto_hdr *reply, struct api_result *res)
 	json_uint(&w, d->info.net_tx_bytes);
 	json_key(&w, "console_dropped_bytes");
 	json_uint(&w, d->info.console_dropped_bytes);
+	json_key(&w, "watchdog_resets");
+	json_uint(&w, d->info.watchdog_resets);
 	json_object_end(&w);
 	json_key(&w, "config");
 	json_string_len(&w, d->config, d->config_len);
@@ -664,6 +677,7 @@ size_t api_event(const struct proto_hdr *evt, char *out, size_t size)
 		json_string(&w, proto_state_name(e->state));
 		json_key(&w, "restarts");
 		json_uint(&w, e->restarts);
+		last_exit_json(&w, e->last_exit);
 		json_object_end(&w);
 		len = json_finish(&w);
 		if (len < 0 || (size_t)len + 1 >= size)

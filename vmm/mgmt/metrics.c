@@ -121,6 +121,9 @@ int metrics_render(char *buf, size_t size, const struct proto_guest_list *list)
 		guest_family(&o, list, "shrike_guest_console_dropped_bytes_total",
 			     "Console output lost because the ring or a reader was too slow.",
 			     offsetof(struct proto_guest_info, console_dropped_bytes));
+		guest_family(&o, list, "shrike_guest_watchdog_resets_total",
+			     "Times the guest's watchdog expired and its VMM ended to restart it.",
+			     offsetof(struct proto_guest_info, watchdog_resets));
 	}
 	family(&o, "shrike_mgmt_supervisor_up", "gauge", "Whether PID 1 answered this scrape.");
 	emit(&o, "shrike_mgmt_supervisor_up %d\n", list != NULL);

@@ -64,6 +64,17 @@ static int name_ok(const char name[PROTO_NAME_MAX])
 	return memchr(name, '\0', PROTO_NAME_MAX) && proto_name_valid(name);
 }
 
+/* An exit reason: a lower-case word, or empty. */
+static int exit_ok(const char last_exit[PROTO_EXIT_MAX])
+{
+	size_t i;
+
+	for (i = 0; i < PROTO_EXIT_MAX && last_exit[i]; i++)
+		if (last_exit[i] < 'a' || last_exit[i] > 'z')
+			return 0;
+	return i < PROTO_EXIT_MAX;
+}
+
 /* A counted payload: a fixed part, then `count` bytes that must end exactly at the end of the message. */
 static int counted_ok(size_t payload, size_t fixed, uint64_t count)
 {
@@ -79,7 +90,7 @@ static int data_ok(const void *p, size_t payload)
 
 static int info_ok(const struct proto_guest_info *g)
 {
-	return name_ok(g->name) && g->state < PROTO_STATE_COUNT && g->autostart <= 1;
+	return name_ok(g->name) && g->state < PROTO_STATE_COUNT && g->autostart <= 1 && exit_ok(g->last_exit);
 }
 
 static int request_ok(uint16_t type, const unsigned char *p, size_t payload)
@@ -194,7 +205,8 @@ static int event_ok(uint16_t type, const unsigned char *p, size_t payload)
 	case PROTO_EVT_STATE: {
 		const struct proto_state_event *e = (const void *)p;
 
-		return payload == sizeof(*e) && name_ok(e->name) && e->state < PROTO_STATE_COUNT;
+		return payload == sizeof(*e) && name_ok(e->name) && e->state < PROTO_STATE_COUNT &&
+		       exit_ok(e->last_exit);
 	}
 	case PROTO_EVT_END:
 		return payload == 0;

@@ -23,6 +23,7 @@
 
 #define PROTO_MSG_MAX 65536		/* one datagram; the largest payload is the config text */
 #define PROTO_NAME_MAX 32		/* guest name, with its NUL */
+#define PROTO_EXIT_MAX 16		/* exit reason ("watchdog"), with its NUL */
 #define PROTO_MAX_GUESTS 64
 #define PROTO_DATA_MAX (PROTO_MSG_MAX - sizeof(struct proto_hdr) - sizeof(struct proto_data))
 #define PROTO_INPUT_MAX 4096		/* console input per message */
@@ -141,6 +142,8 @@ struct proto_guest_info {
 	uint64_t net_rx_bytes;
 	uint64_t net_tx_bytes;
 	uint64_t console_dropped_bytes;
+	uint64_t watchdog_resets;	/* exits because the guest's watchdog expired, since boot */
+	char last_exit[PROTO_EXIT_MAX];	/* why its VMM last ended (docs/supervisor.md), "" if it never did */
 };
 
 struct proto_guest_list {
@@ -200,6 +203,7 @@ struct proto_state_event {
 	char name[PROTO_NAME_MAX];
 	uint32_t state;			/* enum proto_guest_state */
 	uint32_t restarts;
+	char last_exit[PROTO_EXIT_MAX];	/* as in proto_guest_info */
 };
 
 /*

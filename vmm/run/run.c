@@ -21,6 +21,7 @@
 #include "hw/acpi_pm.h"
 #include "hw/boot_timer.h"
 #include "hw/i8042.h"
+#include "hw/ib700.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
 #include "kvm/cpuid.h"
@@ -82,6 +83,7 @@ struct run_opts {
 	bool no_acpi;
 	bool virtio_console;	/* --console virtio: input goes to hvc0, not the UART */
 	const char *control;	/* --control PATH */
+	enum ib700_action watchdog;	/* --watchdog-action */
 	uint64_t start_ns;	/* CLOCK_MONOTONIC when run started, for the boot timer */
 };
 
@@ -371,6 +373,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-acpi", no_argument, NULL, 'A' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "control", required_argument, NULL, 'S' },
+		{ "watchdog-action", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
@@ -394,6 +397,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return -EINVAL;
 			}
 			o->virtio_console = !strcmp(optarg, "virtio");
+			break;
+		case 'W':
+			if (!ib700_parse_action) {
+				log_error("--watchdog-action: this shrike is built without the watchdog "
+					  "(CONFIG_HW_WATCHDOG)");
+				return -EINVAL;
+			}
+			if (ib700_parse_action(optarg, &o->watchdog) < 0)
+				return -EINVAL;
 			break;
 		case 'n':
 			if (parse_net(optarg, o) < 0)
@@ -751,6 +763,7 @@ static const char *const exit_names[] = {
 	[VM_EXIT_CRASH] = "the guest crashed",
 	[VM_EXIT_ERROR] = "VMM error",
 	[VM_EXIT_SIGNAL] = "stopped by a signal",
+	[VM_EXIT_WATCHDOG] = "the guest's watchdog expired",
 };
 
 static int vm_status(int reason)
@@ -764,6 +777,8 @@ static int vm_status(int reason)
 		return RUN_EXIT_CRASH;
 	case VM_EXIT_SIGNAL:
 		return RUN_EXIT_SIGNAL;
+	case VM_EXIT_WATCHDOG:
+		return RUN_EXIT_WATCHDOG;
 	default:
 		return RUN_EXIT_ERROR;
 	}
@@ -837,6 +852,7 @@ struct guest {
 	bool serial_made;
 	struct rtc rtc;
 	struct boot_timer boot_timer;
+	struct ib700 *watchdog;		/* NULL without CONFIG_HW_WATCHDOG */
 	struct virtio_dev *virtio[VIRTIO_MMIO_MAX_DEVICES];
 	unsigned int nr_virtio;
 	struct run_devices devs;
@@ -904,6 +920,8 @@ static int guest_build(struct guest *g, const struct run_opts *o)
 		ret = rtc_create(&g->rtc, &g->vm);
 	if (ret == 0)
 		ret = boot_timer_create(&g->boot_timer, &g->vm, o->start_ns);
+	if (ret == 0 && ib700_create)
+		ret = ib700_create(&g->vm, &g->loop, o->watchdog, &g->watchdog);
 	if (ret < 0)
 		return ret;
 	for (g->nr_vcpus = 0; g->nr_vcpus < o->vcpus; g->nr_vcpus++) {
@@ -959,6 +977,8 @@ static void guest_teardown(struct guest *g)
 		evloop_stop(&g->loop);
 	if (g->control_made)
 		control_close(&g->control);
+	if (g->watchdog)
+		ib700_destroy(g->watchdog);
 	if (g->cin_made)
 		console_in_destroy(&g->cin);
 	if (g->tty_fd >= 0)
