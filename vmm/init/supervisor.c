@@ -24,7 +24,7 @@
  * the press; pressing again this often until its shutdown-timeout catches it once it is up.
  */
 #define PRESS_AGAIN_MS	5000
-#define EPOLL_TIMER	0	/* epoll data: 0 the timer, i + 1 guest i's output */
+#define EPOLL_TIMER	0	/* epoll data: 0 the timer, i + 1 guest i's output pipes */
 
 static const char *const state_names[] = {
 	[GUEST_STOPPED] = "stopped",
@@ -173,7 +173,7 @@ static int attach_taps(const struct guest *g)
 }
 
 /* The child's side of a start: never returns. */
-static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_args *a, int in, int out)
+static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_args *a, int in, int out, int err)
 {
 	sigset_t keep;
 
@@ -193,10 +193,13 @@ static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_ar
 	dup2(in, STDIN_FILENO);
 	if (in > STDERR_FILENO)
 		close(in);
+	/* The guest's console on stdout, the VMM's own messages on stderr: PID 1 shows each on lines of their own. */
 	dup2(out, STDOUT_FILENO);
-	dup2(out, STDERR_FILENO);
+	dup2(err, STDERR_FILENO);
 	if (out > STDERR_FILENO)
 		close(out);
+	if (err > STDERR_FILENO)
+		close(err);
 	if (chdir("/") < 0)
 		_exit(127);
 	/* execv() takes char *const[] for historical reasons; it does not write to the strings. */
@@ -208,11 +211,31 @@ static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_ar
 
 static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus);
 
+static void close_pipe(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+/* A pipe end PID 1 reads, non-blocking and watched; -1 if epoll refuses it (then that output is lost). */
+static int watch_pipe(struct supervisor *sv, const struct guest *g, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = g->index + 1 };
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (!epoll_ctl(sv->epoll_fd, EPOLL_CTL_ADD, fd, &ev))
+		return fd;
+	log_error("guest %s: epoll_ctl: %s; its output is lost", g->cfg->name, strerror(errno));
+	close(fd);
+	return -1;
+}
+
 int supervisor_guest_start(struct supervisor *sv, struct guest *g)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	static struct supervisor_args args;	/* 20 KiB: not on the PID 1's stack */
-	int fds[2], in[2], ret;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 }, ret;
 	pid_t pid;
 
 	if (!g->history.buf) {
@@ -229,41 +252,26 @@ int supervisor_guest_start(struct supervisor *sv, struct guest *g)
 		ret = attach_taps(g);
 	if (ret < 0)
 		goto fail;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
 		ret = -errno;
 		log_error("guest %s: pipe: %s", g->cfg->name, strerror(-ret));
-		goto fail;
+		goto close_pipes;
 	}
-	if (pipe2(in, O_CLOEXEC) < 0) {
-		ret = -errno;
-		log_error("guest %s: pipe: %s", g->cfg->name, strerror(-ret));
-		close(fds[0]);
-		close(fds[1]);
-		goto fail;
-	}
-	/* stdout is line-buffered: what is in it must not be written twice, once by the child. */
-	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
 		log_error("guest %s: fork: %s", g->cfg->name, strerror(-ret));
-		close(fds[0]);
-		close(fds[1]);
-		close(in[0]);
-		close(in[1]);
-		goto fail;
+		goto close_pipes;
 	}
 	if (!pid)
-		exec_vmm(g, &args, in[0], fds[1]);
-	close(fds[1]);
+		exec_vmm(g, &args, in[0], out[1], err[1]);
+	close(out[1]);
+	close(err[1]);
 	close(in[0]);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	g->in_fd = in[1];
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	ev.data.u64 = g->index + 1;
-	if (epoll_ctl(sv->epoll_fd, EPOLL_CTL_ADD, fds[0], &ev) < 0)
-		log_error("guest %s: epoll_ctl: %s; its output is lost", g->cfg->name, strerror(errno));
-	g->out_fd = fds[0];
+	g->out_fd = watch_pipe(sv, g, out[0]);
+	g->err_fd = watch_pipe(sv, g, err[0]);
 	g->pid = pid;
 	g->stop_requested = false;
 	g->killed = false;
@@ -273,6 +281,10 @@ int supervisor_guest_start(struct supervisor *sv, struct guest *g)
 	supervisor_set_state(sv, g, GUEST_RUNNING);
 	log_info("guest %s: started (pid %d)", g->cfg->name, (int)pid);
 	return 0;
+close_pipes:
+	close_pipe(out);
+	close_pipe(err);
+	close_pipe(in);
 fail:
 	/* A start that failed before a VMM ran counts as the VMM failing: the restart policy decides. */
 	g->starts++;
@@ -335,8 +347,6 @@ static void on_timer(struct supervisor *sv)
 	for (i = 0; i < sv->cfg.nguests; i++) {
 		struct guest *g = &sv->guests[i];
 
-		if (g->state == GUEST_BACKOFF || g->state == GUEST_STOPPING)
-			supervisor_console_break(sv);
 		if (g->state == GUEST_BACKOFF && g->next_ms <= now && !sv->shutting_down) {
 			supervisor_guest_start(sv, g);
 		} else if (g->state == GUEST_STOPPING && supervisor_guest_alive(g) && !g->killed && g->kill_ms <= now) {
@@ -418,14 +428,15 @@ static void on_exit_status(struct supervisor *sv, struct guest *g, int wstatus)
 	}
 }
 
-int supervisor_init(struct supervisor *sv)
+int supervisor_init(struct supervisor *sv, struct conout *con)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EPOLL_TIMER };
 	unsigned int i;
 
 	memset(sv, 0, sizeof(*sv));
+	sv->con = con;
 	for (i = 0; i < CONFIG_MAX_GUESTS; i++)
-		sv->guests[i].out_fd = sv->guests[i].in_fd = -1;
+		sv->guests[i].out_fd = sv->guests[i].err_fd = sv->guests[i].in_fd = -1;
 	sv->timer_fd = -1;
 	sv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (sv->epoll_fd < 0)
@@ -520,7 +531,6 @@ void supervisor_reap(struct supervisor *sv)
 	int wstatus;
 	pid_t pid;
 
-	supervisor_console_break(sv);
 	/* One SIGCHLD may stand for several children: reap until none is left, orphans included. */
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
 		for (i = 0; i < sv->cfg.nguests; i++) {
@@ -720,16 +730,16 @@ void supervisor_list(const struct supervisor *sv)
 	unsigned int i;
 
 	if (!sv->configured) {
-		printf("no guests (safe state: no configuration)\n");
+		conout_printf(sv->con, "no guests (safe state: no configuration)\n");
 		return;
 	}
-	printf("%-16s %-9s %-7s %-8s %s\n", "NAME", "STATE", "PID", "RESTARTS", "LAST-EXIT");
+	conout_printf(sv->con, "%-16s %-9s %-7s %-8s %s\n", "NAME", "STATE", "PID", "RESTARTS", "LAST-EXIT");
 	for (i = 0; i < sv->norder; i++) {
 		const struct guest *g = &sv->guests[sv->order[i]];
 
 		snprintf(pid, sizeof(pid), g->pid ? "%d" : "-", (int)g->pid);
-		printf("%-16s %-9s %-7s %-8u %s\n", g->cfg->name, supervisor_state_name(g->state), pid, g->restarts,
-		       last_exit(g, exit_buf, sizeof(exit_buf)));
+		conout_printf(sv->con, "%-16s %-9s %-7s %-8u %s\n", g->cfg->name, supervisor_state_name(g->state), pid,
+			      g->restarts, last_exit(g, exit_buf, sizeof(exit_buf)));
 	}
 }
 
@@ -742,20 +752,22 @@ int supervisor_show(struct supervisor *sv, const char *name)
 		log_error("no guest named '%s'", name);
 		return -ENOENT;
 	}
-	printf("%s: state=%s pid=%d starts=%u restarts=%u last-exit=%s\n", name, supervisor_state_name(g->state),
-	       (int)g->pid, g->starts, g->restarts, last_exit(g, buf, sizeof(buf)));
-	printf("%s: exits poweroff=%u reboot=%u crash=%u stopped=%u error=%u signal=%u failures-in-window=%u\n", name,
-	       g->exits[RESTART_EXIT_POWEROFF], g->exits[RESTART_EXIT_REBOOT], g->exits[RESTART_EXIT_CRASH],
-	       g->exits[RESTART_EXIT_STOPPED], g->exits[RESTART_EXIT_ERROR], g->exits[RESTART_EXIT_SIGNAL],
-	       g->failures.count);
+	conout_printf(sv->con, "%s: state=%s pid=%d starts=%u restarts=%u last-exit=%s\n", name,
+		      supervisor_state_name(g->state), (int)g->pid, g->starts, g->restarts,
+		      last_exit(g, buf, sizeof(buf)));
+	conout_printf(sv->con,
+		      "%s: exits poweroff=%u reboot=%u crash=%u stopped=%u error=%u signal=%u failures-in-window=%u\n",
+		      name, g->exits[RESTART_EXIT_POWEROFF], g->exits[RESTART_EXIT_REBOOT],
+		      g->exits[RESTART_EXIT_CRASH], g->exits[RESTART_EXIT_STOPPED], g->exits[RESTART_EXIT_ERROR],
+		      g->exits[RESTART_EXIT_SIGNAL], g->failures.count);
 	if (g->pid > 0) {
 		long kib = procscan_vmm_private_kib("/proc", g->pid, g->cfg->memory);
 
 		if (kib >= 0)
-			printf("%s: vmm memory %ld KiB besides the guest's RAM\n", name, kib);
+			conout_printf(sv->con, "%s: vmm memory %ld KiB besides the guest's RAM\n", name, kib);
 	}
-	printf("%s: console history %llu bytes kept of %llu\n", name,
-	       (unsigned long long)(g->history.buf ? g->history.end - ring_start(&g->history) : 0),
-	       (unsigned long long)(g->history.buf ? g->history.end : 0));
+	conout_printf(sv->con, "%s: console history %llu bytes kept of %llu\n", name,
+		      (unsigned long long)(g->history.buf ? g->history.end - ring_start(&g->history) : 0),
+		      (unsigned long long)(g->history.buf ? g->history.end : 0));
 	return 0;
 }

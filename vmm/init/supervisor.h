@@ -7,15 +7,16 @@
 
 #include "config/config.h"
 #include "config/partition.h"
+#include "init/conout.h"
 #include "init/restart.h"
 #include "lib/ring.h"
 
 /*
  * The PID 1's guests (docs/supervisor.md): one `shrike run` child per guest, started in the configuration's start
- * order, restarted by its policy, its console output kept in a ring and copied to the appliance console with a
- * "NAME| " prefix, and stopped in reverse order on shutdown. Everything runs on the PID 1's one thread: the
- * supervisor's descriptors (a timer and the guests' output pipes) sit behind one epoll descriptor that the PID 1
- * polls, and the PID 1 passes SIGCHLD on through supervisor_reap().
+ * order, restarted by its policy, its console output and its VMM's messages kept in a ring and copied to the
+ * appliance console with a "NAME| " prefix, and stopped in reverse order on shutdown. Everything runs on the
+ * PID 1's one thread: the supervisor's descriptors (a timer and the guests' output pipes) sit behind one epoll
+ * descriptor that the PID 1 polls, and the PID 1 passes SIGCHLD on through supervisor_reap().
  */
 #define SUPERVISOR_HISTORY	(64 * 1024)	/* console bytes kept per guest */
 #define SUPERVISOR_CTL_DIR	"/run/shrike"
@@ -35,12 +36,13 @@ struct guest {
 	unsigned int index;		/* in cfg->guests */
 	enum guest_state state;
 	pid_t pid;			/* 0 when no VMM runs */
-	int out_fd;			/* read end of the VMM's stdout and stderr, -1 */
+	int out_fd;			/* read end of the VMM's stdout: the guest's console output, -1 */
+	int err_fd;			/* read end of the VMM's stderr: its own messages, -1 */
 	int in_fd;			/* write end of the VMM's stdin: the guest's console input, -1 */
 	char line[SUPERVISOR_LINE_MAX];	/* output not on the console yet: a line without its end */
 	size_t line_len;
 	uint64_t line_ms;		/* when line[] got its first byte; shown at line_ms + SUPERVISOR_HOLD_MS */
-	bool continued;			/* part of the line is on the console: the rest needs no prefix */
+	struct conout_lines messages;	/* the VMM's messages, each shown on a line of its own */
 	struct ring history;
 	bool stop_requested;		/* the exit under way was asked for: do not restart */
 	bool start_after_stop;		/* ... except that a reboot was asked for: start it again */
@@ -105,7 +107,7 @@ struct supervisor {
 	unsigned int order[CONFIG_MAX_GUESTS], norder;
 	int epoll_fd, timer_fd;
 	bool shutting_down;
-	struct guest *open_line;	/* whose line on the console has no end yet */
+	struct conout *con;		/* the appliance console */
 	/* Told about guests' state changes and output (the management port's subscriptions); may be NULL. */
 	const struct supervisor_watch *watch;
 	void *watch_opaque;
@@ -114,8 +116,8 @@ struct supervisor {
 	void *other_opaque;
 };
 
-/* Creates the epoll and timer descriptors. Returns 0 or -errno. */
-int supervisor_init(struct supervisor *sv);
+/* Creates the epoll and timer descriptors; what it shows goes to con. Returns 0 or -errno. */
+int supervisor_init(struct supervisor *sv, struct conout *con);
 
 /* Loads the configuration, mounts the data partition, sets the hostname and starts the autostart guests. */
 void supervisor_boot(struct supervisor *sv);
@@ -123,9 +125,6 @@ void supervisor_boot(struct supervisor *sv);
 /* The descriptor the PID 1 polls for POLLIN; then it calls supervisor_dispatch(). */
 int supervisor_fd(const struct supervisor *sv);
 void supervisor_dispatch(struct supervisor *sv);
-
-/* Ends a guest's console line still open (a prompt), before the PID 1 writes a line of its own. */
-void supervisor_console_break(struct supervisor *sv);
 
 /* Reaps every child that has exited (guests and orphans alike). Call on SIGCHLD. */
 void supervisor_reap(struct supervisor *sv);

@@ -73,7 +73,7 @@ static void apply_switch(struct supervisor *sv)
 	char list[512];
 
 	/* The open console line belongs to a guest slot that may hold another guest after this. */
-	supervisor_console_break(sv);
+	conout_break(sv->con);
 	memcpy(old_guests, sv->guests, sizeof(old_guests));
 	old_cfg = sv->cfg;
 	for (i = 0; i < p->old_count; i++) {
@@ -101,17 +101,18 @@ static void apply_switch(struct supervisor *sv)
 				restart_reset(&g->failures);	/* a new configuration starts with a clean slate */
 		} else {
 			memset(g, 0, sizeof(*g));
-			g->out_fd = g->in_fd = -1;
+			g->out_fd = g->err_fd = g->in_fd = -1;
 		}
 		if (j >= p->new_count)
 			continue;
 		g->cfg = &sv->cfg.guests[j];
 		g->index = j;
-		if (g->out_fd >= 0 && p->from[j] != (int)j) {
-			ev.data.u64 = j + 1;
-			if (epoll_ctl(sv->epoll_fd, EPOLL_CTL_MOD, g->out_fd, &ev) < 0)
-				log_error("guest %s: epoll_ctl: %s; its output is lost", g->cfg->name, strerror(errno));
-		}
+		if (p->from[j] == (int)j)
+			continue;
+		ev.data.u64 = j + 1;
+		if ((g->out_fd >= 0 && epoll_ctl(sv->epoll_fd, EPOLL_CTL_MOD, g->out_fd, &ev) < 0) ||
+		    (g->err_fd >= 0 && epoll_ctl(sv->epoll_fd, EPOLL_CTL_MOD, g->err_fd, &ev) < 0))
+			log_error("guest %s: epoll_ctl: %s; its output is lost", g->cfg->name, strerror(errno));
 	}
 	for (i = 0; i < p->old_count; i++) {
 		if (!p->removed[i])
