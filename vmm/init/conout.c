@@ -10,6 +10,8 @@
 
 /* Kept free for the marker line, so that it always fits once dropping ends. */
 #define MARKER_MAX	96
+/* Kept free of guests' output for PID 1's own lines: a flood does not drown the answer to a console command. */
+#define RESERVE		(8 * 1024)
 
 void conout_init(struct conout *c, int fd)
 {
@@ -83,9 +85,10 @@ void conout_flush(struct conout *c)
 		c->head = 0;	/* the next write starts at the buffer's start: one write(2) instead of two */
 }
 
-void conout_put(struct conout *c, const void *writer, const char *data, size_t len)
+static void put(struct conout *c, const void *writer, const char *data, size_t len, bool bulk)
 {
 	size_t end = c->open && c->open != writer ? 1 : 0;
+	size_t room = CONOUT_SIZE - MARKER_MAX - (bulk ? RESERVE : 0);
 
 	if (!len)
 		return;
@@ -94,7 +97,7 @@ void conout_put(struct conout *c, const void *writer, const char *data, size_t l
 		return;
 	}
 	resume(c);
-	if (c->dropping || c->used + end + len > CONOUT_SIZE - MARKER_MAX) {
+	if ((c->dropping && bulk) || c->used + end + len > room) {
 		drop(c, len);
 		return;
 	}
@@ -103,6 +106,16 @@ void conout_put(struct conout *c, const void *writer, const char *data, size_t l
 	take(c, data, len);
 	c->open = data[len - 1] == '\n' ? NULL : writer;
 	conout_flush(c);
+}
+
+void conout_put(struct conout *c, const void *writer, const char *data, size_t len)
+{
+	put(c, writer, data, len, false);
+}
+
+void conout_put_bulk(struct conout *c, const void *writer, const char *data, size_t len)
+{
+	put(c, writer, data, len, true);
 }
 
 void conout_printf(struct conout *c, const char *fmt, ...)

@@ -10,7 +10,8 @@
  * may drain slower than guests talk, or not at all for a while; a write(2) that waits for it would stop PID 1's
  * loop, the watchdog's petting and the answers to the management port. So everything PID 1 shows goes into a
  * bounded buffer that its loop writes out as the console takes it. When the buffer is full, output is dropped and
- * counted until it has drained to half, and then a marker line says how much was lost.
+ * counted until it has drained to half, and then a marker line says how much was lost. Guests' output (bulk) is
+ * dropped first: the last 8 KiB of room are kept for PID 1's own lines, such as the answer to a console command.
  *
  * The buffer also keeps console lines whole: it knows whose line is open (its last byte taken is not a line end),
  * and a writer that is not its owner gets a line end in front of its output.
@@ -42,6 +43,8 @@ void conout_init(struct conout *c, int fd);
  * line of another writer is ended first. All or nothing: what does not fit is dropped and counted.
  */
 void conout_put(struct conout *c, const void *writer, const char *data, size_t len);
+/* The same for guests' output: refused while dropping, and kept out of the room reserved for the rest. */
+void conout_put_bulk(struct conout *c, const void *writer, const char *data, size_t len);
 
 /* PID 1's own lines, printf style. */
 void conout_printf(struct conout *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -26,7 +26,7 @@ static void output_emit(struct supervisor *sv, struct guest *g)
 	if (!conout_owns(sv->con, g))
 		n = (size_t)snprintf(out, sizeof(out), "%s| ", g->cfg->name);
 	memcpy(out + n, g->line, g->line_len);
-	conout_put(sv->con, g, out, n + g->line_len);
+	conout_put_bulk(sv->con, g, out, n + g->line_len);
 	g->line_len = 0;
 	g->line_ms = 0;
 }
