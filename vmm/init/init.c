@@ -52,7 +52,7 @@ static struct supervisor supervisor;
 /* What PID 1 shows on the console, and the lines of its children that are no guest (mgmt, udhcpc). */
 static struct conout con;
 static struct conout_lines relay;
-static struct mgmtlink mgmt = { .fd = -1 };
+static struct mgmtlink mgmt;	/* 64 KiB of it a reply slot: zero-initialised, so not in the binary */
 static pid_t dhcp_pid;
 static time_t dhcp_started;
 /* udhcpc runs until it fails; one that fails this soon after its start would only fail again. */
@@ -563,6 +563,7 @@ static _Noreturn void run_pid1(struct init_state *s)
 	s->fds[SLOT_MGMT] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->fds[SLOT_WATCHDOG] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->nfds = SLOT_INPUT;
+	mgmt.fd = -1;
 
 	mount_all();
 	console_open();
