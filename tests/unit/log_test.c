@@ -1,6 +1,8 @@
 /* unit-sources: vmm/lib/log.c */
 #include <errno.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "lib/log.h"
@@ -66,12 +68,54 @@ static const char *test_role_prefix(void)
 	return NULL;
 }
 
+static char sunk[256];
+
+static void sink(void *opaque, const char *line, size_t len)
+{
+	size_t *used = opaque;
+
+	if (*used + len < sizeof(sunk)) {
+		memcpy(sunk + *used, line, len);
+		*used += len;
+		sunk[*used] = '\0';
+	}
+}
+
+static void log_to_sink(void)
+{
+	static size_t used;
+	pid_t pid;
+
+	log_set_sink(sink, &used);
+	log_info("in the sink");
+	pid = fork();
+	if (!pid) {
+		log_error("from the child");
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	log_set_sink(NULL, NULL);
+	log_info("on stderr again");
+}
+
+/* PID 1's lines go to its sink, whole; a child it forks writes to its own stderr, and so does everyone after. */
+static const char *test_sink(void)
+{
+	char text[256];
+
+	CHECK_INT(check_stderr(log_to_sink, text, sizeof(text)), 2);
+	CHECK_STR(sunk, "shrike: in the sink\n");
+	CHECK_STR(text, "shrike: error: from the child\nshrike: on stderr again\n");
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
 		{ "log-errno-kept", test_errno_kept },
 		{ "log-long-line-cut", test_long_line_cut },
 		{ "log-role-prefix", test_role_prefix },
+		{ "log-sink", test_sink },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/init/restart.c vmm/init/partlabel.c vmm/init/procscan.c vmm/init/supervisor.c vmm/init/bootconf.c vmm/init/hostnet.c vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/ring.c vmm/lib/log.c */
+/* unit-sources: vmm/init/restart.c vmm/init/partlabel.c vmm/init/procscan.c vmm/init/supervisor.c vmm/init/supervisor_args.c vmm/init/supervisor_output.c vmm/init/supervisor_apply.c vmm/init/conout.c vmm/init/bootconf.c vmm/init/hostnet.c vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/ring.c vmm/lib/log.c */
 /*
  * The pure parts of the PID 1 supervisor: how a VMM's exit is classified, the restart policy (backoff doubling
  * to 5 minutes, the give-up window), finding a partition by GPT label in a fake sysfs, spotting a zombie, and the
@@ -17,7 +17,7 @@
 #include "init/partlabel.h"
 #include "init/procscan.h"
 #include "init/restart.h"
-#include "init/supervisor.h"
+#include "init/supervisor_args.h"
 
 static struct restart_history hist;
 
@@ -467,6 +467,7 @@ static const char *test_plan(void)
 static const char *test_config_put(void)
 {
 	static struct supervisor sv;
+	static struct conout con;
 	static struct config_errors e;
 	static const char conf1[] = "# demo\n[guest web]\nkernel = k\nuser-data = web.yaml\n[guest old]\nkernel = k\n";
 	static const char conf2[] = "# demo\n[guest web]\nkernel = k\nuser-data = web.yaml\nmemory = 128M\n"
@@ -493,7 +494,8 @@ static const char *test_config_put(void)
 	CHECK_INT(partition_write(&dev, payload, len, &slot, &gen), 0);
 	free(payload);
 
-	CHECK_INT(supervisor_init(&sv), 0);
+	conout_init(&con, STDOUT_FILENO);
+	CHECK_INT(supervisor_init(&sv, &con), 0);
 	CHECK_INT(partition_load(&dev, &sv.part), 0);
 	f = partition_find(&sv.part, "shrike.conf");
 	sv.config_text = (const char *)f->data;

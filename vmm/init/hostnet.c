@@ -121,7 +121,6 @@ pid_t hostnet_dhcp_start(const struct config_host *h)
 
 	snprintf(hostname, sizeof(hostname), "hostname:%s", h->hostname);
 	snprintf(nic, sizeof(nic), "%s", h->mgmt_nic);
-	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		return -errno;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "init/bootconf.h"
+#include "init/conout.h"
 #include "init/console_cmd.h"
 #include "init/hostnet.h"
 #include "init/init.h"
@@ -33,7 +34,7 @@
 /* Zombies listed by the 'zombies' command; more are counted. */
 #define ZOMBIES_SHOWN 16
 
-enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_SUPERVISOR, SLOT_MGMT, SLOT_WATCHDOG, SLOT_INPUT };
+enum { SLOT_SIGNALS, SLOT_CONSOLE, SLOT_CONOUT, SLOT_RELAY, SLOT_SUPERVISOR, SLOT_MGMT, SLOT_WATCHDOG, SLOT_INPUT };
 
 struct init_state {
 	struct pollfd fds[SLOT_INPUT + INPUT_MAX];
@@ -48,7 +49,10 @@ struct init_state {
 
 /* Static: the configuration it holds is far too big for the stack. */
 static struct supervisor supervisor;
-static struct mgmtlink mgmt = { .fd = -1 };
+/* What PID 1 shows on the console, and the lines of its children that are no guest (mgmt, udhcpc). */
+static struct conout con;
+static struct conout_lines relay;
+static struct mgmtlink mgmt;	/* 64 KiB of it a reply slot: zero-initialised, so not in the binary */
 static pid_t dhcp_pid;
 static time_t dhcp_started;
 /* udhcpc runs until it fails; one that fails this soon after its start would only fail again. */
@@ -106,6 +110,53 @@ static void console_open(void)
 			dup2(fd, i);
 	if (fd > 2)
 		close(fd);
+}
+
+/*
+ * PID 1 never waits for the console (docs/supervisor.md): a serial console that does not drain must not stop its
+ * loop, the watchdog or the answers to mgmt. It writes through a buffer on an open file description of its own,
+ * non-blocking (fds 0-2 stay blocking: the rescue shell shares them). Its children that are no guest (mgmt,
+ * udhcpc) get a pipe as stdout and stderr instead of the console, non-blocking too, and PID 1 passes their lines
+ * on; a guest's VMM has pipes of its own.
+ */
+static void output_open(struct init_state *s)
+{
+	int fd, p[2];
+
+	fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open("/dev/console", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	conout_init(&con, fd);
+	log_set_sink(conout_log, &con);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		log_error("console: pipe: %s; mgmt and udhcpc write to the console themselves", strerror(errno));
+		return;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	/* dup2() leaves close-on-exec off: every child inherits them, and a VMM replaces them with its own. */
+	if (dup2(p[1], STDOUT_FILENO) < 0 || dup2(p[1], STDERR_FILENO) < 0) {
+		log_error("console: dup2: %s; mgmt and udhcpc write to the console themselves", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	close(p[1]);
+	s->fds[SLOT_RELAY].fd = p[0];
+}
+
+static bool handle_relay(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;	/* PID 1 holds the write end itself: this does not happen */
+	conout_lines(&con, &relay, "", buf, (size_t)n);
+	return true;
 }
 
 static int signals_open(void)
@@ -174,12 +225,22 @@ static void inputs_open(struct init_state *s)
 
 static void print_banner(void)
 {
-	printf("Shrike %s starting (board %s)\n", SHRIKE_VERSION, SHRIKE_BOARD);
+	conout_printf(&con, "Shrike %s starting (board %s)\n", SHRIKE_VERSION, SHRIKE_BOARD);
+}
+
+static void print_kvm(const struct init_state *s)
+{
+	char line[192];
+
+	kvm_probe_verdict(s->kvm_rc, &s->kvm, line, sizeof(line));
+	conout_printf(&con, "%s\n", line);
 }
 
 static void power(int how)
 {
 	log_info("%s", how == RB_POWER_OFF ? "powering off" : "rebooting");
+	/* The last words are worth a short wait; a console that takes nothing gets no more than that. */
+	conout_drain(&con, 2000);
 	sync();
 	if (reboot(how) < 0)
 		log_error("reboot: %s; still running", strerror(errno));
@@ -227,7 +288,6 @@ static void rescue_start(struct init_state *s)
 		log_error("rescue shell: off; rescue-shell = yes in [host] turns it on");
 		return;
 	}
-	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
 		log_error("rescue shell: fork: %s", strerror(errno));
@@ -237,6 +297,9 @@ static void rescue_start(struct init_state *s)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid();
+		/* The console itself, which fd 0 still is: fds 1 and 2 are PID 1's pipe for its children's lines. */
+		dup2(STDIN_FILENO, STDOUT_FILENO);
+		dup2(STDIN_FILENO, STDERR_FILENO);
 		execl("/bin/sh", "sh", (char *)NULL);
 		log_error("rescue shell: exec /bin/sh: %s", strerror(errno));
 		_exit(127);
@@ -290,7 +353,9 @@ static void shutdown_finish(struct init_state *s)
 
 static void print_zombies(void)
 {
+	char line[16 + 12 * ZOMBIES_SHOWN];
 	pid_t pids[ZOMBIES_SHOWN];
+	size_t len;
 	int n, i;
 
 	n = procscan_zombies("/proc", pids, ZOMBIES_SHOWN);
@@ -298,10 +363,10 @@ static void print_zombies(void)
 		log_error("zombies: /proc: %s", strerror(-n));
 		return;
 	}
-	printf("zombies: %d", n);
+	len = (size_t)snprintf(line, sizeof(line), "zombies: %d", n);
 	for (i = 0; i < n && i < ZOMBIES_SHOWN; i++)
-		printf(" %d", (int)pids[i]);
-	printf("\n");
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %d", (int)pids[i]);
+	conout_printf(&con, "%s\n", line);
 }
 
 /* Each handle_* returns false once its fd is beyond use, so poll stops watching it instead of spinning. */
@@ -311,7 +376,6 @@ static bool handle_signals(struct init_state *s, int fd)
 	struct signalfd_siginfo si;
 	ssize_t n;
 
-	supervisor_console_break(s->sv);
 	while ((n = read(fd, &si, sizeof(si))) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
@@ -351,7 +415,6 @@ static bool handle_console(struct init_state *s)
 		log_error("console: %s; no longer reading commands", n ? strerror(errno) : "end of input");
 		return false;
 	}
-	supervisor_console_break(s->sv);
 	for (left = (size_t)n; left; p += used, left -= used) {
 		used = console_cmd_feed(&s->console, p, left, &action);
 		switch (action) {
@@ -365,13 +428,13 @@ static bool handle_console(struct init_state *s)
 			break;
 		case CONSOLE_CMD_STATUS:
 			print_banner();
-			kvm_probe_report(s->kvm_rc, &s->kvm);
+			print_kvm(s);
 			break;
 		case CONSOLE_CMD_REJECTED:
 			log_info("%s", s->console.reply);
 			break;
 		case CONSOLE_CMD_HELP:
-			fputs(console_cmd_help, stdout);
+			conout_put(&con, &con, console_cmd_help, strlen(console_cmd_help));
 			break;
 		case CONSOLE_CMD_GUESTS:
 			supervisor_list(s->sv);
@@ -415,7 +478,6 @@ static bool handle_input(struct init_state *s, int fd)
 		log_error("input device: %s; no longer watched", strerror(errno));
 		return false;
 	}
-	supervisor_console_break(s->sv);
 	for (i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
 		if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1) {
 			log_info("power button pressed");
@@ -433,6 +495,8 @@ static _Noreturn void serve(struct init_state *s)
 	for (;;) {
 		/* mgmt's socket changes when it is restarted. */
 		s->fds[SLOT_MGMT].fd = mgmt.fd;
+		s->fds[SLOT_MGMT].events = mgmtlink_events ? mgmtlink_events(&mgmt) : POLLIN;
+		s->fds[SLOT_CONOUT].fd = conout_pending(&con) ? con.fd : -1;
 		if (poll(s->fds, s->nfds, -1) < 0) {
 			if (errno != EINTR) {
 				log_error("poll: %s", strerror(errno));
@@ -448,12 +512,19 @@ static _Noreturn void serve(struct init_state *s)
 				mgmtlink_handle(&mgmt);
 				continue;
 			}
+			if (i == SLOT_CONOUT) {
+				/* A write that fails drops what waits (counted), and the slot is free again. */
+				conout_flush(&con);
+				continue;
+			}
 			if (s->fds[i].revents & POLLNVAL)
 				keep = false;
 			else if (i == SLOT_SIGNALS)
 				keep = handle_signals(s, s->fds[i].fd);
 			else if (i == SLOT_CONSOLE)
 				keep = handle_console(s);
+			else if (i == SLOT_RELAY)
+				keep = handle_relay(s->fds[i].fd);
 			else if (i == SLOT_WATCHDOG) {
 				watchdog_pet(&s->watchdog);
 				keep = true;
@@ -486,21 +557,25 @@ static _Noreturn void run_pid1(struct init_state *s)
 		log_error("signalfd: %s; signals ignored", strerror(-fd));
 	s->fds[SLOT_SIGNALS] = (struct pollfd){ .fd = fd < 0 ? -1 : fd, .events = POLLIN };
 	s->fds[SLOT_CONSOLE] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	s->fds[SLOT_CONOUT] = (struct pollfd){ .fd = -1, .events = POLLOUT };
+	s->fds[SLOT_RELAY] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->fds[SLOT_SUPERVISOR] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->fds[SLOT_MGMT] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->fds[SLOT_WATCHDOG] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	s->nfds = SLOT_INPUT;
+	mgmt.fd = -1;
 
 	mount_all();
 	console_open();
+	output_open(s);
 	print_banner();
 	s->kvm_rc = kvm_probe(&s->kvm);
-	kvm_probe_report(s->kvm_rc, &s->kvm);
+	print_kvm(s);
 	inputs_open(s);
 	if (!watchdog_open(&s->watchdog, "/dev/watchdog"))
 		s->fds[SLOT_WATCHDOG].fd = s->watchdog.timer_fd;
 	s->sv = &supervisor;
-	fd = supervisor_init(s->sv);
+	fd = supervisor_init(s->sv, &con);
 	if (fd < 0)
 		log_error("supervisor: %s", strerror(-fd));
 	else
@@ -527,8 +602,8 @@ int init_run(void)
 {
 	struct init_state s = { 0 };
 
-	/* The console may be a pipe (tests); lines must still appear as printed, in order with stderr. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* PID 1 replaces it with a non-blocking one of its own; a test's `shrike init` writes to stdout as it is. */
+	conout_init(&con, STDOUT_FILENO);
 	console_cmd_init(&s.console);
 	if (getpid() == 1)
 		run_pid1(&s);
@@ -536,6 +611,6 @@ int init_run(void)
 	print_banner();
 	log_info("not PID 1 (pid %d): not mounting, not serving the console, not rebooting", (int)getpid());
 	s.kvm_rc = kvm_probe(&s.kvm);
-	kvm_probe_report(s.kvm_rc, &s.kvm);
+	print_kvm(&s);
 	return 0;
 }

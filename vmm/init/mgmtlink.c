@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +52,7 @@ static void exec_mgmt(const struct config_mgmt *c, int fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
-	/* The console's input is PID 1's command reader; mgmt's output may go to the console. */
+	/* The console's input is PID 1's command reader; mgmt's output goes to PID 1's pipe for it (init.c). */
 	null = open("/dev/null", O_RDONLY);
 	if (null >= 0 && null != STDIN_FILENO) {
 		dup2(null, STDIN_FILENO);
@@ -94,7 +95,6 @@ int mgmtlink_start(struct mgmtlink *m)
 		log_error("mgmt: socketpair: %s", strerror(-ret));
 		return ret;
 	}
-	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
@@ -107,8 +107,9 @@ int mgmtlink_start(struct mgmtlink *m)
 		exec_mgmt(c, sv[1]);
 	close(sv[1]);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	/* A new mgmt knows nothing of its predecessor's subscriptions. */
+	/* A new mgmt knows nothing of its predecessor's subscriptions, nor waits for its replies. */
 	memset(m->subs, 0, sizeof(m->subs));
+	mgmtqueue_clear(&m->queue);
 	m->sv->watch = &watch;
 	m->sv->watch_opaque = m;
 	m->fd = sv[0];
@@ -123,15 +124,21 @@ int mgmtlink_fd(const struct mgmtlink *m)
 	return m->fd;
 }
 
+/* mgmt is gone or going (mgmtlink_exited() restarts it when it is reaped): so is what waited for it. */
+static void link_close(struct mgmtlink *m)
+{
+	close(m->fd);
+	m->fd = -1;
+	mgmtqueue_clear(&m->queue);
+}
+
 void mgmtlink_exited(struct mgmtlink *m, pid_t pid, int wstatus)
 {
 	if (!m->pid || pid != m->pid)
 		return;
 	m->pid = 0;
-	if (m->fd >= 0) {
-		close(m->fd);
-		m->fd = -1;
-	}
+	if (m->fd >= 0)
+		link_close(m);
 	if (WIFSIGNALED(wstatus))
 		log_error("mgmt: killed by signal %d", WTERMSIG(wstatus));
 	else
@@ -159,18 +166,35 @@ static void *reply_start(const struct proto_hdr *h, int32_t status, size_t paylo
 
 static void send_out(struct mgmtlink *m)
 {
+	int ret;
+
+	if (m->fd < 0)
+		return;
 	/* Our own replies pass the same check mgmt applies: a bug here must not reach it as a malformed message. */
 	if (proto_check(out.bytes, out.hdr.len, 1)) {
 		log_error("mgmt: a malformed reply (type %#x) not sent", out.hdr.type);
 		return;
 	}
-	if (send(m->fd, out.bytes, out.hdr.len, MSG_NOSIGNAL) < 0)
-		log_error("mgmt: send: %s", strerror(errno));
+	/* Never dropped for a full socket: it waits for mgmt to read (mgmtqueue.h). */
+	ret = mgmtqueue_reply(&m->queue, m->fd, out.bytes, out.hdr.len);
+	if (ret == -EBUSY)
+		log_error("mgmt: a reply (type %#x) not sent: another one waits", out.hdr.type);
+	else if (ret < 0) {
+		log_error("mgmt: send: %s", strerror(-ret));
+		link_close(m);
+	}
 }
 
-/* An unsolicited message for subscription id. Returns 0, or -EAGAIN when mgmt's socket is full. */
-static int send_event(struct mgmtlink *m, uint16_t type, uint32_t id, size_t payload, const void *data)
+/*
+ * An unsolicited message for subscription id: console output when stream (sent only if the socket takes it at
+ * once), else a state or end event (queued if it does not). Returns 0, or -EAGAIN when it was not sent.
+ */
+static int send_event(struct mgmtlink *m, uint16_t type, uint32_t id, size_t payload, const void *data, bool stream)
 {
+	int ret;
+
+	if (m->fd < 0)
+		return -EAGAIN;
 	memset(out.bytes, 0, sizeof(out.hdr));
 	out.hdr.type = type;
 	out.hdr.id = id;
@@ -180,10 +204,19 @@ static int send_event(struct mgmtlink *m, uint16_t type, uint32_t id, size_t pay
 		log_error("mgmt: a malformed event (type %#x) not sent", type);
 		return -EINVAL;
 	}
-	/* Never block PID 1 on a slow client: what does not fit now is counted as dropped. */
-	if (send(m->fd, out.bytes, out.hdr.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		return -errno;
-	return 0;
+	/* Never block PID 1 on a slow client: console output that does not fit now is counted as dropped. */
+	if (stream)
+		ret = mgmtqueue_stream(&m->queue, m->fd, out.bytes, out.hdr.len);
+	else
+		ret = mgmtqueue_event(&m->queue, m->fd, out.bytes, out.hdr.len);
+	if (ret == -ENOBUFS)
+		log_error("mgmt: an event (type %#x) dropped, %llu so far: mgmt does not read", type,
+			  (unsigned long long)m->queue.events_dropped);
+	if (ret < 0 && ret != -EAGAIN && ret != -ENOBUFS) {
+		log_error("mgmt: send: %s", strerror(-ret));
+		link_close(m);
+	}
+	return ret < 0 ? -EAGAIN : 0;
 }
 
 static void watch_state(void *opaque, const struct guest *g)
@@ -215,7 +248,7 @@ static void watch_state(void *opaque, const struct guest *g)
 	}
 	for (i = 0; i < MGMTLINK_MAX_SUBS; i++)
 		if (m->subs[i].id && m->subs[i].guest < 0)
-			send_event(m, PROTO_EVT_STATE, m->subs[i].id, sizeof(e), &e);
+			send_event(m, PROTO_EVT_STATE, m->subs[i].id, sizeof(e), &e, false);
 }
 
 static void watch_output(void *opaque, const struct guest *g, const char *data, size_t len)
@@ -238,7 +271,7 @@ static void watch_output(void *opaque, const struct guest *g, const char *data, 
 		ev.d.len = (uint32_t)len;
 		ev.d.dropped = s->dropped;
 		memcpy(ev.d.data, data, len);
-		if (send_event(m, PROTO_EVT_CONSOLE, s->id, sizeof(ev.d) + len, &ev) < 0)
+		if (send_event(m, PROTO_EVT_CONSOLE, s->id, sizeof(ev.d) + len, &ev, true) < 0)
 			s->dropped += len;
 		else
 			s->dropped = 0;
@@ -261,7 +294,7 @@ static void watch_reindex(void *opaque, const int map[CONFIG_MAX_GUESTS], unsign
 			continue;
 		}
 		if (m->fd >= 0)
-			send_event(m, PROTO_EVT_END, s->id, 0, "");
+			send_event(m, PROTO_EVT_END, s->id, 0, "", false);
 		s->id = 0;
 	}
 }
@@ -716,20 +749,35 @@ static void handle_one(struct mgmtlink *m, const struct proto_hdr *h)
 	}
 }
 
+short mgmtlink_events(const struct mgmtlink *m)
+{
+	/* While a reply waits, requests wait too: each would need a reply of its own. */
+	if (mgmtqueue_reply_waiting(&m->queue))
+		return POLLOUT;
+	return POLLIN | (mgmtqueue_pending(&m->queue) ? POLLOUT : 0);
+}
+
 void mgmtlink_handle(struct mgmtlink *m)
 {
 	ssize_t n;
+	int ret;
 
-	while (m->fd >= 0) {
+	if (m->fd < 0)
+		return;
+	ret = mgmtqueue_flush(&m->queue, m->fd);
+	if (ret < 0) {
+		log_error("mgmt: send: %s", strerror(-ret));
+		link_close(m);
+		return;
+	}
+	while (m->fd >= 0 && !mgmtqueue_reply_waiting(&m->queue)) {
 		n = recv(m->fd, in.bytes, sizeof(in.bytes), MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			/* mgmt is gone or going; mgmtlink_exited() restarts it when it is reaped. */
-			close(m->fd);
-			m->fd = -1;
+			link_close(m);
 			return;
 		}
 		if (proto_check(in.bytes, (size_t)n, 0)) {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "init/mgmtqueue.h"
 #include "init/supervisor.h"
 
 /*
@@ -31,6 +32,7 @@ struct mgmtlink {
 	uint64_t started_ms;
 	bool given_up;
 	struct mgmtlink_sub subs[MGMTLINK_MAX_SUBS];
+	struct mgmtqueue queue;		/* what waits for the socket to take it */
 	int kvm_ok, kvm_api;		/* the boot probe's verdict, for host info */
 	void (*power)(void *opaque, int how);	/* a host power request: RB_POWER_OFF or RB_AUTOBOOT */
 	void *opaque;
@@ -42,7 +44,10 @@ int mgmtlink_start(struct mgmtlink *m) __attribute__((weak));
 /* The descriptor to poll for POLLIN, -1 when mgmt does not run. */
 int mgmtlink_fd(const struct mgmtlink *m) __attribute__((weak));
 
-/* Answers the requests waiting on the socket. */
+/* The poll events to wait for on the descriptor: POLLOUT while messages wait, POLLIN unless a reply waits. */
+short mgmtlink_events(const struct mgmtlink *m) __attribute__((weak));
+
+/* Sends what waits, then answers the requests waiting on the socket. */
 void mgmtlink_handle(struct mgmtlink *m) __attribute__((weak));
 
 /* A child exited that the supervisor does not know: if it was mgmt, restart it (once it ran a while). */

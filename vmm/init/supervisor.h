@@ -7,15 +7,16 @@
 
 #include "config/config.h"
 #include "config/partition.h"
+#include "init/conout.h"
 #include "init/restart.h"
 #include "lib/ring.h"
 
 /*
  * The PID 1's guests (docs/supervisor.md): one `shrike run` child per guest, started in the configuration's start
- * order, restarted by its policy, its console output kept in a ring and copied to the appliance console with a
- * "NAME| " prefix, and stopped in reverse order on shutdown. Everything runs on the PID 1's one thread: the
- * supervisor's descriptors (a timer and the guests' output pipes) sit behind one epoll descriptor that the PID 1
- * polls, and the PID 1 passes SIGCHLD on through supervisor_reap().
+ * order, restarted by its policy, its console output and its VMM's messages kept in a ring and copied to the
+ * appliance console with a "NAME| " prefix, and stopped in reverse order on shutdown. Everything runs on the
+ * PID 1's one thread: the supervisor's descriptors (a timer and the guests' output pipes) sit behind one epoll
+ * descriptor that the PID 1 polls, and the PID 1 passes SIGCHLD on through supervisor_reap().
  */
 #define SUPERVISOR_HISTORY	(64 * 1024)	/* console bytes kept per guest */
 #define SUPERVISOR_CTL_DIR	"/run/shrike"
@@ -35,12 +36,13 @@ struct guest {
 	unsigned int index;		/* in cfg->guests */
 	enum guest_state state;
 	pid_t pid;			/* 0 when no VMM runs */
-	int out_fd;			/* read end of the VMM's stdout and stderr, -1 */
+	int out_fd;			/* read end of the VMM's stdout: the guest's console output, -1 */
+	int err_fd;			/* read end of the VMM's stderr: its own messages, -1 */
 	int in_fd;			/* write end of the VMM's stdin: the guest's console input, -1 */
 	char line[SUPERVISOR_LINE_MAX];	/* output not on the console yet: a line without its end */
 	size_t line_len;
 	uint64_t line_ms;		/* when line[] got its first byte; shown at line_ms + SUPERVISOR_HOLD_MS */
-	bool continued;			/* part of the line is on the console: the rest needs no prefix */
+	struct conout_lines messages;	/* the VMM's messages, each shown on a line of its own */
 	struct ring history;
 	bool stop_requested;		/* the exit under way was asked for: do not restart */
 	bool start_after_stop;		/* ... except that a reboot was asked for: start it again */
@@ -105,7 +107,7 @@ struct supervisor {
 	unsigned int order[CONFIG_MAX_GUESTS], norder;
 	int epoll_fd, timer_fd;
 	bool shutting_down;
-	struct guest *open_line;	/* whose line on the console has no end yet */
+	struct conout *con;		/* the appliance console */
 	/* Told about guests' state changes and output (the management port's subscriptions); may be NULL. */
 	const struct supervisor_watch *watch;
 	void *watch_opaque;
@@ -114,8 +116,8 @@ struct supervisor {
 	void *other_opaque;
 };
 
-/* Creates the epoll and timer descriptors. Returns 0 or -errno. */
-int supervisor_init(struct supervisor *sv);
+/* Creates the epoll and timer descriptors; what it shows goes to con. Returns 0 or -errno. */
+int supervisor_init(struct supervisor *sv, struct conout *con);
 
 /* Loads the configuration, mounts the data partition, sets the hostname and starts the autostart guests. */
 void supervisor_boot(struct supervisor *sv);
@@ -123,9 +125,6 @@ void supervisor_boot(struct supervisor *sv);
 /* The descriptor the PID 1 polls for POLLIN; then it calls supervisor_dispatch(). */
 int supervisor_fd(const struct supervisor *sv);
 void supervisor_dispatch(struct supervisor *sv);
-
-/* Ends a guest's console line still open (a prompt), before the PID 1 writes a line of its own. */
-void supervisor_console_break(struct supervisor *sv);
 
 /* Reaps every child that has exited (guests and orphans alike). Call on SIGCHLD. */
 void supervisor_reap(struct supervisor *sv);
@@ -165,29 +164,5 @@ int supervisor_config_put(struct supervisor *sv, const char *text, size_t len, s
 
 /* PUT /v1/guests/NAME/autostart: the autostart line of NAME's section rewritten and put as above. */
 int supervisor_set_autostart(struct supervisor *sv, const char *name, bool autostart, struct config_errors *errs);
-
-/*
- * The `shrike run` command line of a guest (docs/supervisor.md), for the guest's index in its configuration.
- * partlabel_sysfs is where `disk = label:` partitions are looked up (PARTLABEL_SYSFS). argv points into args and
- * ends with NULL. Returns 0 or -errno (logged).
- */
-#define SUPERVISOR_ARGV_MAX	(40 + 2 * (CONFIG_MAX_DISKS + CONFIG_MAX_NICS))
-struct supervisor_args {
-	const char *argv[SUPERVISOR_ARGV_MAX];
-	unsigned int argc;
-	char kernel[CONFIG_PATH_MAX + 16];
-	char initrd[CONFIG_PATH_MAX + 16];
-	char cmdline[CONFIG_CMDLINE_MAX + 64];
-	char mem[32], vcpus[16];
-	char control[sizeof(SUPERVISOR_CTL_DIR) + CONFIG_NAME_MAX + 8];
-	char disks[CONFIG_MAX_DISKS][CONFIG_PATH_MAX + 16];
-	/* a user NIC: "user,mac=...,net=.../N,address=..." and up to CONFIG_MAX_FORWARDS ",forward=tcp:H:G" */
-	char nics[CONFIG_MAX_NICS][96 + 24 * CONFIG_MAX_FORWARDS];
-	char meta_name[8 + CONFIG_NAME_MAX], meta_vcpus[16], meta_memory[32], meta_cmdline[16 + CONFIG_CMDLINE_MAX];
-	char meta_autostart[16], meta_mac[32], meta_address[32];
-	char user_data[sizeof(SUPERVISOR_CTL_DIR) + CONFIG_NAME_MAX + 16];
-};
-int supervisor_build_args(const struct config_guest *c, unsigned int index, const char *partlabel_sysfs,
-			  struct supervisor_args *a);
 
 #endif

@@ -1,6 +1,8 @@
 #ifndef SHRIKE_KVM_PROBE_H
 #define SHRIKE_KVM_PROBE_H
 
+#include <stddef.h>
+
 /*
  * A smoke test of /dev/kvm that needs nothing but the device: build a VM with one page of memory and one vCPU,
  * run a real-mode guest that sums 1..100 and writes the result to an I/O port, and check the host saw 5050.
@@ -20,5 +22,7 @@ int kvm_probe(struct kvm_probe_result *r);
 
 /* Prints the verdict line users see at boot and from `shrike kvm-probe`. */
 void kvm_probe_report(int rc, const struct kvm_probe_result *r);
+/* The same line without its line end, for PID 1, which shows it through its console buffer. */
+void kvm_probe_verdict(int rc, const struct kvm_probe_result *r, char *buf, size_t size);
 
 #endif

@@ -8,10 +8,21 @@
 
 /* The role with its ": ", set once before any thread starts. */
 static char role_prefix[16];
+/* Where the lines go instead of stderr, and the process that said so (a child it forks writes to stderr). */
+static void (*sink)(void *opaque, const char *line, size_t len);
+static void *sink_opaque;
+static pid_t sink_pid;
 
 void log_set_role(const char *role)
 {
 	snprintf(role_prefix, sizeof(role_prefix), *role ? "%s: " : "", role);
+}
+
+void log_set_sink(void (*fn)(void *opaque, const char *line, size_t len), void *opaque)
+{
+	sink = fn;
+	sink_opaque = opaque;
+	sink_pid = getpid();
 }
 
 static void log_line(const char *prefix, const char *fmt, va_list ap)
@@ -37,6 +48,10 @@ static void log_line(const char *prefix, const char *fmt, va_list ap)
 		memcpy(line + len - 3, "...", 3);
 	}
 	line[len++] = '\n';
+	if (sink && getpid() == sink_pid) {
+		sink(sink_opaque, line, len);
+		goto out;
+	}
 	if (write(STDERR_FILENO, line, len) < 0)
 		goto out;	/* nowhere left to report it */
 out:
