@@ -16,7 +16,7 @@ SHRIKECTL_IMAGE := $(if $(IMAGES_DIR),$(IMAGES_DIR)/shrikectl)
 # entropy source is the management server's (getrandom).
 SHRIKECTL_SRCS := $(addprefix $(TOPDIR)/tools/shrikectl/,main.c opts.c conn.c http.c json.c api.c cmd.c console.c) \
 	$(addprefix $(TOPDIR)/vmm/,config/check.c config/config.c config/validate.c config/filename.c lib/file.c \
-	lib/size.c lib/sha256.c mgmt/entropy.c)
+	lib/size.c lib/sha256.c lib/addr.c mgmt/entropy.c)
 SHRIKECTL_DEPS := $(SHRIKECTL_SRCS) $(wildcard $(TOPDIR)/tools/shrikectl/*.h $(TOPDIR)/vmm/config/*.h \
 	$(TOPDIR)/vmm/lib/*.h) $(TOPDIR)/tools/shrikectl.mk
 SHRIKECTL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
