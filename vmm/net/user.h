@@ -32,7 +32,7 @@ struct net_user_conf {
 /*
  * Opens the backend; the event handlers of its sockets and timer go into loop. Returns 0 or -errno, logged
  * (a forward whose port cannot be bound names it). Several user NICs in one process need disjoint networks.
- * Weak, like net_tap_open(), so run links without CONFIG_VIRTIO_NET.
+ * Weak, so that run links without CONFIG_NET_USER: the symbol is then NULL and run refuses --net user.
  */
 int net_user_open(const struct net_user_conf *c, struct evloop *loop, struct net_backend **out)
 	__attribute__((weak));

@@ -188,7 +188,7 @@ static int metadata_store(struct run_opts *o, const char *opt)
 	if (o->md)
 		return 0;
 	if (!metadata_create) {
-		log_error("%s: this shrike is built without the user network (CONFIG_PACKAGE_LWIP)", opt);
+		log_error("%s: this shrike is built without the user network (CONFIG_NET_USER)", opt);
 		return -EINVAL;
 	}
 	o->md = metadata_create();
@@ -268,7 +268,7 @@ static int check_opts(struct run_opts *o)
 		return -EINVAL;
 	for (i = 0; i < o->nr_nics; i++)
 		if (!o->nics[i].tap && !net_user_open) {
-			log_error("--net user: this shrike is built without the user network (CONFIG_PACKAGE_LWIP)");
+			log_error("--net user: this shrike is built without the user network (CONFIG_NET_USER)");
 			return -EINVAL;
 		}
 	/* Every user NIC serves metadata; without --metadata or --user-data the store is empty. */
