@@ -1,8 +1,9 @@
 /* unit-sources: vmm/run/devices.c vmm/virtio/mmio.c vmm/virtio/queue.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/evloop.c vmm/lib/log.c */
 /*
  * The device table, shown with devices that exist only in this file: each is a create function and one
- * RUN_DEVICE() line, as docs/vmm.md's "Adding a device" says, and run's walker finds and makes them with nothing
- * else told about them. None of the real devices is linked here, so the table holds exactly these three.
+ * RUN_DEVICE() line, as docs/vmm.md's "Adding a device" says, and run's walker finds and makes them, and tears
+ * them down, with nothing else told about them. None of the real devices is linked here, so the table holds
+ * exactly these three.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,12 +50,21 @@ static const struct virtio_dev_ops test_ops = {
 	.destroy = test_destroy,
 };
 
-/* Entered out of order on purpose: the walk goes by the order field, never by where an entry sits. */
+static void cleanup(void *opaque)
+{
+	note(opaque);
+}
+
+/*
+ * Not virtio, as a device of hw/ would be: what it holds is freed through a teardown step. Entered out of order
+ * on purpose: the walk goes by the order field, never by where an entry sits.
+ */
 static int late_create(struct run_device_env *e)
 {
-	(void)e;
 	note("late");
-	return 0;
+	if (run_devices_on_teardown(e, cleanup, "cleanup-1") < 0)
+		return -ENOSPC;
+	return run_devices_on_teardown(e, cleanup, "cleanup-2");
 }
 
 RUN_DEVICE(test_late, "test-late", 30, late_create);
@@ -128,9 +138,11 @@ static const char *test_walk_order(void)
 	CHECK_INT(run_devices_cmdline(&env, cmdline, sizeof(cmdline)), 0);
 	CHECK_STR(cmdline, "console=ttyS0 virtio_mmio.device=0x200@0xd0000000:5 "
 		  "virtio_mmio.device=0x200@0xd0001000:6");
+	made[0] = '\0';
 	run_devices_destroy(&env);
 	CHECK_INT(destroyed, 2);
 	CHECK_INT(env.nr_virtio, 0);
+	CHECK_STR(made, "cleanup-2 cleanup-1");
 	return NULL;
 }
 
@@ -168,6 +180,8 @@ static const char *test_slots_run_out(void)
 	CHECK_INT(env.virtio[VIRTIO_MMIO_MAX_DEVICES - 1]->irq, 23);
 	run_devices_destroy(&env);
 	CHECK_INT(destroyed, VIRTIO_MMIO_MAX_DEVICES);
+	CHECK_STR(made, "early virtio virtio virtio virtio virtio virtio virtio virtio virtio virtio virtio virtio "
+		  "virtio virtio virtio");
 	return NULL;
 }
 

@@ -43,6 +43,16 @@ const struct run_device *run_device_find(const char *name)
 	return NULL;
 }
 
+int run_devices_on_teardown(struct run_device_env *env, void (*fn)(void *opaque), void *opaque)
+{
+	if (env->nr_cleanups == RUN_DEVICE_MAX_CLEANUPS) {
+		log_error("devices: more than %d teardown steps", RUN_DEVICE_MAX_CLEANUPS);
+		return -ENOSPC;
+	}
+	env->cleanups[env->nr_cleanups++] = (struct run_device_cleanup){ .fn = fn, .opaque = opaque };
+	return 0;
+}
+
 int run_devices_create(struct run_device_env *env)
 {
 	const struct run_device *d;
@@ -74,8 +84,13 @@ int run_devices_cmdline(const struct run_device_env *env, char *cmdline, size_t 
 
 void run_devices_destroy(struct run_device_env *env)
 {
+	const struct run_device_cleanup *c;
 	unsigned int i;
 
+	while (env->nr_cleanups) {
+		c = &env->cleanups[--env->nr_cleanups];
+		c->fn(c->opaque);
+	}
 	for (i = 0; i < env->nr_virtio; i++) {
 		virtio_mmio_close_eventfds(env->virtio[i]);
 		env->virtio[i]->ops->destroy(env->virtio[i]);

@@ -20,6 +20,8 @@
  * order fixes the slots and with them the guest's names (/dev/vda..., eth0...). docs/vmm.md, "Adding a device",
  * is the checklist.
  */
+#define RUN_DEVICE_MAX_CLEANUPS	8
+
 struct run_device_env {
 	struct vm *vm;
 	struct evloop *loop;		/* the event thread's loop, not running yet */
@@ -33,6 +35,12 @@ struct run_device_env {
 	/* ...and every virtio device, in slot order, for the firmware tables, the event thread and teardown. */
 	struct virtio_dev *virtio[VIRTIO_MMIO_MAX_DEVICES];
 	unsigned int nr_virtio;
+	/* What other devices asked to have done at teardown (run_devices_on_teardown()). */
+	struct run_device_cleanup {
+		void (*fn)(void *opaque);
+		void *opaque;
+	} cleanups[RUN_DEVICE_MAX_CLEANUPS];
+	unsigned int nr_cleanups;
 };
 
 struct run_device {
@@ -61,6 +69,12 @@ static inline void run_devices_add(struct run_device_env *env, struct virtio_dev
 	env->virtio[env->nr_virtio++] = dev;	/* no overflow: the transport has no more slots than this */
 }
 
+/*
+ * For create functions of devices that are not virtio (hw/): fn(opaque) frees what the device holds, called
+ * after the vCPU and event threads stopped, the last registered first. Returns 0, or -ENOSPC (logged).
+ */
+int run_devices_on_teardown(struct run_device_env *env, void (*fn)(void *opaque), void *opaque);
+
 /* The entry called name, or NULL when this build has no such device. */
 const struct run_device *run_device_find(const char *name);
 
@@ -74,7 +88,7 @@ int run_devices_create(struct run_device_env *env);
 /* Appends each virtio device's virtio_mmio.device= to the NUL-terminated cmdline; -ENOSPC (logged) if full. */
 int run_devices_cmdline(const struct run_device_env *env, char *cmdline, size_t size);
 
-/* Destroys what run_devices_create() made; the vCPU and event threads must be stopped. */
+/* Destroys what run_devices_create() made, cleanups included; the vCPU and event threads must be stopped. */
 void run_devices_destroy(struct run_device_env *env);
 
 #endif
