@@ -5,11 +5,12 @@
 HOSTCC ?= gcc
 SHRIKE_CONFIG_TOOL ?= $(HOST_DIR)/bin/shrike-config
 SHRIKE_CONFIG_SRCS := $(addprefix $(TOPDIR)/,tools/shrike-config.c vmm/config/config.c vmm/config/validate.c \
-	vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/file.c vmm/lib/size.c)
+	vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/file.c vmm/lib/size.c \
+	vmm/lib/addr.c)
 SHRIKE_CONFIG_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Werror -I$(TOPDIR)/vmm
 
 $(SHRIKE_CONFIG_TOOL): $(SHRIKE_CONFIG_SRCS) $(wildcard $(TOPDIR)/vmm/config/*.h) $(TOPDIR)/vmm/lib/sha256.h $(TOPDIR)/vmm/lib/file.h $(TOPDIR)/vmm/lib/size.h \
-		$(TOPDIR)/vmm/lib/le.h $(TOPDIR)/tools/shrike-config.mk
+		$(TOPDIR)/vmm/lib/addr.h $(TOPDIR)/vmm/lib/le.h $(TOPDIR)/tools/shrike-config.mk
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(SHRIKE_CONFIG_CFLAGS) -o $@ $(SHRIKE_CONFIG_SRCS)

@@ -39,7 +39,7 @@ static int cmd_check(int argc, char **argv)
 static int cmd_mgmt(int argc, char **argv)
 {
 	if (!mgmt_main) {
-		log_error("mgmt: not built in (CONFIG_SHRIKE_MGMT is not set)");
+		log_error("mgmt: not built in (CONFIG_MGMT is not set)");
 		return 1;
 	}
 	return mgmt_main(argc, argv);

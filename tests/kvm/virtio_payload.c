@@ -141,7 +141,7 @@ int main(void)
 	memcpy(ram + PAYLOAD_ADDR, payload, sizeof(payload));
 	prepare(ram);
 	cpuid = cpuid_supported(vm.kvm_fd);
-	if (!cpuid || virtio_rng_create(&vm, 0, &rng) < 0 || i8042_create(&vm) < 0 ||
+	if (!cpuid || virtio_rng_create(&vm, &rng) < 0 || i8042_create(&vm) < 0 ||
 	    vcpu_create(&vcpu, &vm, 0, 1, cpuid) < 0 ||
 	    vcpu_setup_long_mode(&vcpu, PAYLOAD_ADDR, ZERO_PAGE_ADDR) < 0) {
 		printf("not ok kvm-virtio-payload: could not set up the VM (see above)\n");

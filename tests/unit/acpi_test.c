@@ -4,6 +4,7 @@
  * which catches AML the guest's interpreter would refuse.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,23 @@ static const struct acpi_devices two_cpus = {
 	.nr_vcpus = 2, .ioapic_id = 2, .serial_port = 0x3f8, .serial_irq = 4, .nr_virtio = 2,
 	.virtio = { { 0xd0000000, 0x200, 5 }, { 0xd0001000, 0x200, 6 } },
 };
+
+/* As many virtio devices as run makes at most, on the pins virtio/mmio.c hands out. */
+static const unsigned int virtio_pins[] = { 5, 6, 7, 9, 10, 11, 12, 14, 17, 18, 19, 20, 21, 22, 23 };
+
+static struct acpi_devices all_pins(void)
+{
+	struct acpi_devices d = two_cpus;
+	unsigned int i;
+
+	d.nr_virtio = sizeof(virtio_pins) / sizeof(virtio_pins[0]);
+	for (i = 0; i < d.nr_virtio; i++) {
+		d.virtio[i].base = 0xd0000000 + i * 0x1000;
+		d.virtio[i].size = 0x200;
+		d.virtio[i].irq = virtio_pins[i];
+	}
+	return d;
+}
 
 static const uint8_t *build(const struct acpi_devices *d, int *used)
 {
@@ -112,6 +130,45 @@ static const char *test_bad_devices(void)
 	d = two_cpus;
 	d.nr_virtio = ACPI_MAX_VIRTIO + 1;
 	CHECK_INT(acpi_build(area, ACPI_TABLES_ADDR, sizeof(area), &d), -EINVAL);
+	/* Only IOAPIC pins, and not the GED's */
+	d = two_cpus;
+	d.virtio[1].irq = 24;
+	CHECK_INT(acpi_build(area, ACPI_TABLES_ADDR, sizeof(area), &d), -EINVAL);
+	d.virtio[1].irq = ACPI_GED_GSI;
+	CHECK_INT(acpi_build(area, ACPI_TABLES_ADDR, sizeof(area), &d), -EINVAL);
+	return NULL;
+}
+
+/* The Extended Interrupt descriptor of GSI gsi in the DSDT: consumer, edge-triggered, active high, one GSI. */
+static bool dsdt_has_irq(const uint8_t *dsdt, unsigned int gsi)
+{
+	uint8_t want[9] = { 0x89, 6, 0, 0x03, 1 };
+	uint32_t i, len = le_get32(dsdt + 4);
+
+	le_put32(want + 5, gsi);
+	for (i = 0; i + sizeof(want) <= len; i++)
+		if (!memcmp(dsdt + i, want, sizeof(want)))
+			return true;
+	return false;
+}
+
+/* Every pin run hands out, 17-23 as well as the ISA ones, is named for its device, as the guest needs it. */
+static const char *test_all_pins(void)
+{
+	struct acpi_devices d = all_pins();
+	const uint8_t *dsdt;
+	unsigned int i;
+	int used;
+
+	build(&d, &used);
+	CHECK(used > 0);
+	dsdt = dsdt_of();
+	CHECK(dsdt && !memcmp(dsdt, "DSDT", 4));
+	CHECK_INT(sum(dsdt, le_get32(dsdt + 4)), 0);
+	for (i = 0; i < d.nr_virtio; i++)
+		CHECK(dsdt_has_irq(dsdt, d.virtio[i].irq));
+	CHECK(dsdt_has_irq(dsdt, ACPI_GED_GSI));
+	CHECK(!dsdt_has_irq(dsdt, 8));
 	return NULL;
 }
 
@@ -175,6 +232,7 @@ static const char *test_iasl_disassembles(void)
 {
 	char dir[] = "/tmp/shrike-acpi-XXXXXX", cmd[512], line[256];
 	const uint8_t *dsdt;
+	struct acpi_devices d = all_pins();
 	int used, found = 0;
 	FILE *f;
 
@@ -182,7 +240,7 @@ static const char *test_iasl_disassembles(void)
 		printf("# iasl not installed (acpica-tools): DSDT not disassembled\n");
 		return NULL;
 	}
-	build(&two_cpus, &used);
+	build(&d, &used);
 	dsdt = dsdt_of();
 	CHECK(dsdt && mkdtemp(dir));
 	snprintf(cmd, sizeof(cmd), "%s/dsdt.dat", dir);
@@ -197,12 +255,13 @@ static const char *test_iasl_disassembles(void)
 		found |= (strstr(line, "\"PNP0501\"") ? 1 : 0) | (strstr(line, "\"LNRO0005\"") ? 2 : 0) |
 			 (strstr(line, "\"ACPI0013\"") ? 4 : 0) | (strstr(line, "Notify (\\_SB.PWRB, 0x80)") ? 8 : 0) |
 			 (strstr(line, "Name (_S5,") ? 16 : 0) | (strstr(line, "0xD0001000") ? 32 : 0) |
-			 (strstr(line, "\"PNP0B00\"") ? 64 : 0);
+			 (strstr(line, "\"PNP0B00\"") ? 64 : 0) | (strstr(line, "0x0000000E,") ? 128 : 0) |
+			 (strstr(line, "0x00000017,") ? 256 : 0) | (strstr(line, "Edge, ActiveHigh") ? 512 : 0);
 	CHECK_INT(pclose(f), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return "could not remove the scratch directory";
-	CHECK_INT(found, 127);
+	CHECK_INT(found, 1023);
 	return NULL;
 }
 
@@ -212,6 +271,7 @@ int main(void)
 		{ "acpi-tables", test_tables },
 		{ "acpi-too-small", test_too_small },
 		{ "acpi-bad-devices", test_bad_devices },
+		{ "acpi-virtio-all-pins", test_all_pins },
 		{ "aml-pkg-length", test_pkg_length },
 		{ "aml-names-and-overflow", test_aml_names_and_overflow },
 		{ "acpi-iasl-disassembles", test_iasl_disassembles },

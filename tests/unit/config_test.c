@@ -1,4 +1,4 @@
-/* unit-sources: vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/lib/sha256.c */
+/* unit-sources: vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/lib/sha256.c vmm/lib/addr.c */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +196,47 @@ static const char *test_syntax_errors(void)
 	return NULL;
 }
 
+/*
+ * Every limit a guest shares with `shrike run` (config/limits.h) at N, which loads, and N + 1, which is refused;
+ * tests/unit/run_opts_test.c does the same on run's side.
+ */
+static const char *test_guest_limits(void)
+{
+	static char text[8192];
+	size_t len;
+	unsigned int i;
+
+	len = (size_t)snprintf(text, sizeof(text), "[guest g]\nkernel = k\nvcpus = %d\nmemory = %lluG\n",
+			       GUEST_MAX_VCPUS, GUEST_MAX_MEMORY >> 30);
+	for (i = 0; i < GUEST_MAX_DISKS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "disk = data:d%u\n", i);
+	/* the smallest and the largest user networks, and two more between */
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "nic = user,net=10.0.0.0/%d\n"
+				"nic = user,net=192.168.0.0/%d,address=192.168.0.1\n", GUEST_USER_NET_MIN_PREFIX,
+				GUEST_USER_NET_MAX_PREFIX);
+	for (i = 2; i < GUEST_MAX_NICS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "nic = user,net=172.16.%u.0/24\n", i);
+	for (i = 0; i < GUEST_MAX_FORWARDS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "forward = tcp:%u:80\n", 8000 + i);
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "[guest h]\nkernel = k\nmemory = %lluM\n",
+				GUEST_MIN_MEMORY >> 20);
+	CHECK_INT(load(text, 0), 0);
+	CHECK_INT(cfg.guests[0].vcpus, GUEST_MAX_VCPUS);
+	CHECK_INT(cfg.guests[0].memory, GUEST_MAX_MEMORY);
+	CHECK_INT(cfg.guests[0].ndisks, GUEST_MAX_DISKS);
+	CHECK_INT(cfg.guests[0].nnics, GUEST_MAX_NICS);
+	CHECK_INT(cfg.guests[0].nforwards, GUEST_MAX_FORWARDS);
+	CHECK_INT(cfg.guests[1].memory, GUEST_MIN_MEMORY);
+	/* one more forward; the other limits are N + 1 in test_limits() and test_value_errors() */
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "[guest i]\nkernel = k\nnic = user\n");
+	for (i = 0; i <= GUEST_MAX_FORWARDS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "forward = tcp:%u:80\n", 9000 + i);
+	CHECK(load(text, 0) < 0);
+	CHECK_INT(errs.count, 1);
+	CHECK(strstr(first_error(), "more than 16 forwards"));
+	return NULL;
+}
+
 static const char *test_value_errors(void)
 {
 	static const struct {
@@ -205,6 +246,8 @@ static const char *test_value_errors(void)
 		{ "memory = 256", "'256' needs a unit: K, M, G or T, e.g. 256M" },
 		{ "memory = 16M", "is not between 32M and 1024G" },
 		{ "memory = 2T", "is not between 32M and 1024G" },
+		{ "memory = 1025G", "is not between 32M and 1024G" },
+		{ "memory = 31M", "is not between 32M and 1024G" },
 		{ "memory = 33000K", "not a whole number of MiB" },
 		{ "memory = 99999999999999999999G", "is not a size" },
 		{ "memory = 18014398509481984T", "too large" },
@@ -225,7 +268,13 @@ static const char *test_value_errors(void)
 		{ "nic = user,mac=53:54:00:00:00:01", "multicast" },
 		{ "nic = user,mac=00:00:00:00:00:00", "all zeros" },
 		{ "nic = user,net=10.0.2.1/24", "host bits set" },
-		{ "nic = user,net=10.0.2.0/31", "prefix length must be from 8 to 30" },
+		{ "nic = user,net=10.0.2.0/31", "prefix length must be from 8 to 29" },
+		{ "nic = user,net=10.0.2.0/30", "prefix length must be from 8 to 29" },
+		{ "nic = user,net=10.0.0.0/7", "prefix length must be from 8 to 29" },
+		{ "nic = user,net=010.0.2.0/24", "is not an IPv4 address with a prefix length" },
+		{ "nic = user,net=10.0.2.0/024", "is not an IPv4 address with a prefix length" },
+		{ "nic = user,mac=52:54:00:00:00:001", "not six hex bytes" },
+		{ "nic = user,mac= 52:54:00:00:00:01", "not six hex bytes" },
 		{ "nic = bridge:br0,net=10.0.2.0/24", "unknown or repeated option 'net=" },
 		{ "nic = bridge:br0,address=10.0.2.9", "unknown or repeated option 'address=" },
 		{ "nic = user,address=10.0.2", "address '10.0.2' is not an IPv4 address" },
@@ -240,6 +289,7 @@ static const char *test_value_errors(void)
 		{ "forward = udp:53:53", "not tcp:HOSTPORT:GUESTPORT" },
 		{ "forward = tcp:0:80", "not tcp:HOSTPORT:GUESTPORT" },
 		{ "forward = tcp:65536:80", "not tcp:HOSTPORT:GUESTPORT" },
+		{ "forward = tcp:080:80", "not tcp:HOSTPORT:GUESTPORT" },
 		{ "console = vga", "neither serial nor virtio" },
 		{ "watchdog = reboot", "not one of reset, poweroff, none" },
 		{ "autostart = true", "neither yes nor no" },
@@ -348,15 +398,15 @@ static const char *test_limits(void)
 	CHECK_ERROR(2 * CONFIG_MAX_GUESTS + 1, "more than 32 guests");
 	CHECK_INT(cfg.nguests, CONFIG_MAX_GUESTS);
 	len = (size_t)snprintf(text, sizeof(text), "[guest g]\nkernel = k\n");
-	for (i = 0; i < CONFIG_MAX_DISKS + 1; i++)
+	for (i = 0; i < GUEST_MAX_DISKS + 1; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "disk = data:d%u\n", i);
 	CHECK(load(text, 0) < 0);
-	CHECK_ERROR(3 + CONFIG_MAX_DISKS, "more than 8 disks");
+	CHECK_ERROR(3 + GUEST_MAX_DISKS, "more than 8 disks");
 	len = (size_t)snprintf(text, sizeof(text), "[guest g]\nkernel = k\n");
-	for (i = 0; i < CONFIG_MAX_NICS + 1; i++)
+	for (i = 0; i < GUEST_MAX_NICS + 1; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "nic = user\n");
 	CHECK(load(text, 0) < 0);
-	CHECK_ERROR(3 + CONFIG_MAX_NICS, "more than 8 NICs");
+	CHECK_ERROR(3 + GUEST_MAX_NICS, "more than 4 NICs");
 	len = 0;
 	for (i = 0; i < CONFIG_MAX_BRIDGES + 1; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "[bridge b%u]\n", i);
@@ -409,7 +459,8 @@ static const char *test_forwards_and_macs(void)
 	CHECK_ERROR(11, "forward: host port 80 is already forwarded to guest a (line 6)");
 	CHECK_INT(errs.count, 3);
 	/* generated MACs: stable, locally different, 52:54:00 */
-	CHECK_INT(load("[guest a]\nkernel = k\nnic = user\nnic = user\n[guest b]\nkernel = k\nnic = user\n", 0), 0);
+	CHECK_INT(load("[guest a]\nkernel = k\nnic = user\nnic = user,net=10.0.3.0/24\n[guest b]\nkernel = k\nnic = user\n",
+		       0), 0);
 	CHECK(!cfg.guests[0].nics[0].mac_given);
 	CHECK(!memcmp(cfg.guests[0].nics[0].mac, "\x52\x54\x00", 3));
 	CHECK(memcmp(cfg.guests[0].nics[0].mac, cfg.guests[0].nics[1].mac, 6));
@@ -420,6 +471,11 @@ static const char *test_forwards_and_macs(void)
 	CHECK_INT(cfg.guests[0].nics[0].mac[5], 0x89);
 	CHECK(load("[guest a]\nkernel = k\nnic = user\n[guest b]\nkernel = k\nnic = user,mac=52:54:00:d7:e9:89\n", 0) < 0);
 	CHECK_ERROR(6, "is also the MAC of a NIC of guest a (line 3); set mac= by hand");
+	/* one VMM serves a guest's user NICs, and tells them apart by network: two may not overlap */
+	CHECK(load("[guest a]\nkernel = k\nnic = user\nnic = bridge:br0\nnic = user,net=10.0.0.0/16\n"
+		   "nic = user,net=10.1.0.0/16\n[bridge br0]\n", 0) < 0);
+	CHECK_ERROR(5, "nic: user network 10.0.0.0/16 overlaps the one of line 3; give each user NIC its own net=");
+	CHECK_INT(errs.count, 1);
 	return NULL;
 }
 
@@ -620,6 +676,7 @@ int main(void)
 		{ "config-line-level", test_line_level },
 		{ "config-missing-kernel", test_missing_kernel },
 		{ "config-limits", test_limits },
+		{ "config-guest-limits", test_guest_limits },
 		{ "config-error-cap", test_error_cap },
 		{ "config-cross-references", test_cross_references },
 		{ "config-forwards-and-macs", test_forwards_and_macs },

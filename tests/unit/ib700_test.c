@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "hw/ib700.h"
+#include "run/devices.h"
 
 static struct vm vm;
 static struct evloop loop;
@@ -20,6 +21,15 @@ void vm_request_exit(struct vm *v, enum vm_exit reason)
 	int running = VM_RUNNING;
 
 	atomic_compare_exchange_strong(&v->exit_reason, &running, (int)reason);
+}
+
+/* run/devices.c's; the device table's glue is not what these cases test. */
+int run_devices_on_teardown(struct run_device_env *env, void (*fn)(void *opaque), void *opaque)
+{
+	(void)env;
+	(void)fn;
+	(void)opaque;
+	return 0;
 }
 
 static void out(uint16_t port, uint8_t v)

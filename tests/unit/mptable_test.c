@@ -34,7 +34,7 @@ static const char *test_structure(void)
 	len = le_get16(hdr + 4);
 	CHECK_INT(16 + len, mptable_size(2));
 	CHECK_INT(sum(hdr, len), 0);
-	CHECK_INT(le_get16(hdr + 34), 2 + 2 + 16 + 2);	/* CPUs, bus + IOAPIC, ISA IRQs, LINT0/1 */
+	CHECK_INT(le_get16(hdr + 34), 2 + 2 + 24 + 2);	/* CPUs, bus + IOAPIC, IOAPIC pins, LINT0/1 */
 	CHECK_INT(le_get32(hdr + 36), MPTABLE_LAPIC_ADDR);
 	CHECK_INT(buf[mptable_size(2)], 0xee);		/* nothing written beyond */
 	/* CPU 0 is the enabled boot processor, CPU 1 enabled, APIC IDs 0 and 1 */
@@ -53,14 +53,28 @@ static const char *test_structure(void)
 	CHECK_INT(e[0], 2);
 	CHECK_INT(e[1], 2);
 	CHECK_INT(le_get32(e + 4), MPTABLE_IOAPIC_ADDR);
-	/* ISA IRQ n goes to IOAPIC pin n */
-	for (i = 0; i < 16; i++) {
+	/*
+	 * IRQ n goes to IOAPIC pin n: ISA IRQs 0-15 as the bus defines them (flags 0), 16-23 said to be edge and
+	 * active high (polarity 01, trigger 01), as the VMM pulses them
+	 */
+	for (i = 0; i < 24; i++) {
 		e += 8;
 		CHECK_INT(e[0], 3);
+		CHECK_INT(e[1], 0);
+		CHECK_INT(le_get16(e + 2), i < 16 ? 0x0000 : 0x0005);
+		CHECK_INT(e[4], 0);
 		CHECK_INT(e[5], i);
 		CHECK_INT(e[6], 2);
 		CHECK_INT(e[7], i);
 	}
+	/* then LINT0 (ExtINT) and LINT1 (NMI) */
+	e += 8;
+	CHECK_INT(e[0], 4);
+	CHECK_INT(e[1], 3);
+	e += 8;
+	CHECK_INT(e[0], 4);
+	CHECK_INT(e[1], 1);
+	CHECK(e + 8 == hdr + len);
 	return NULL;
 }
 

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/init/restart.c vmm/init/partlabel.c vmm/init/procscan.c vmm/init/supervisor.c vmm/init/supervisor_args.c vmm/init/supervisor_output.c vmm/init/supervisor_apply.c vmm/init/conout.c vmm/init/bootconf.c vmm/init/hostnet.c vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/ring.c vmm/lib/log.c */
+/* unit-sources: vmm/init/restart.c vmm/init/partlabel.c vmm/init/procscan.c vmm/init/supervisor.c vmm/init/supervisor_args.c vmm/init/supervisor_output.c vmm/init/supervisor_apply.c vmm/init/conout.c vmm/init/bootconf.c vmm/init/hostnet.c vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/addr.c vmm/lib/ring.c vmm/lib/log.c */
 /*
  * The pure parts of the PID 1 supervisor: how a VMM's exit is classified, the restart policy (backoff doubling
  * to 5 minutes, the give-up window), finding a partition by GPT label in a fake sysfs, spotting a zombie, and the
@@ -373,12 +373,12 @@ static const char *test_argv_bounded(void)
 	for (i = 0; i < CONFIG_MAX_LINE - strlen("cmdline = "); i++)
 		text[len++] = 'x';
 	text[len++] = '\n';
-	for (i = 0; i < CONFIG_MAX_DISKS; i++)
+	for (i = 0; i < GUEST_MAX_DISKS; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "disk = data:d%u,ro\n", i);
-	for (i = 0; i < CONFIG_MAX_NICS; i++)
+	for (i = 0; i < GUEST_MAX_NICS; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 					"nic = user,net=192.168.%u.0/24,address=192.168.%u.254\n", i, i);
-	for (i = 0; i < CONFIG_MAX_FORWARDS; i++)
+	for (i = 0; i < GUEST_MAX_FORWARDS; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "forward = tcp:%u:65535\n", 60000 + i);
 	len += (size_t)snprintf(text + len, sizeof(text) - len, "user-data = u\n");
 	CHECK_INT(load(text), 0);

@@ -115,7 +115,7 @@ static int fresh(bool setup)
 	}
 	vm = (struct vm){ .ram = ram, .ram_size = RAM_SIZE, .low_size = LOW_SIZE, .vm_fd = -1, .kvm_fd = -1 };
 	iotrap_init(&vm.io);
-	if (virtio_balloon_create(&vm, 2, &dev) < 0)
+	if (virtio_balloon_create(&vm, &dev) < 0)
 		return -1;
 	if (setup)
 		driver_setup(true);

@@ -60,7 +60,7 @@ static int setup(bool read_only)
 	memset(ram, 0, sizeof(ram));
 	vm = (struct vm){ .ram = ram, .ram_size = RAM_SIZE, .low_size = RAM_SIZE, .vm_fd = -1, .kvm_fd = -1 };
 	iotrap_init(&vm.io);
-	if (virtio_blk_create(&vm, 0, path, read_only, &dev) < 0)
+	if (virtio_blk_create(&vm, path, read_only, &dev) < 0)
 		return -1;
 	unlink(path);
 	wr(0x070, 3);
@@ -210,8 +210,8 @@ static const char *test_missing_disk(void)
 	saved = dup(STDERR_FILENO);
 	null = open("/dev/null", O_WRONLY);
 	dup2(null, STDERR_FILENO);
-	CHECK_INT(virtio_blk_create(&vm, 0, "/nonexistent/disk.img", false, &d), -ENOENT);
-	CHECK_INT(virtio_blk_create(&vm, 0, "/dev", false, &d), -EISDIR);
+	CHECK_INT(virtio_blk_create(&vm, "/nonexistent/disk.img", false, &d), -ENOENT);
+	CHECK_INT(virtio_blk_create(&vm, "/dev", false, &d), -EISDIR);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	close(null);

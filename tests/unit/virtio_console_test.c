@@ -138,7 +138,7 @@ static int fresh(bool setup)
 	dev = NULL;
 	vm = (struct vm){ .ram = ram, .ram_size = RAM_SIZE, .low_size = RAM_SIZE, .vm_fd = -1, .kvm_fd = -1 };
 	iotrap_init(&vm.io);
-	if (virtio_console_create(&vm, 0, emit, (void *)(uintptr_t)0x5eed, &dev) < 0)
+	if (virtio_console_create(&vm, emit, (void *)(uintptr_t)0x5eed, &dev) < 0)
 		return -1;
 	virtio_console_set_wakeup(dev, wakeup, NULL);
 	if (setup)
@@ -162,7 +162,7 @@ static const char *test_identity(void)
 	CHECK_INT(rd(0x034), 64);
 	wr(0x030, 2);
 	CHECK_INT(rd(0x034), 0);	/* no multiport: no control queues */
-	CHECK_INT(virtio_console_create(&vm, 1, NULL, NULL, &other), -EINVAL);
+	CHECK_INT(virtio_console_create(&vm, NULL, NULL, &other), -EINVAL);
 	CHECK(!other);
 	return NULL;
 }

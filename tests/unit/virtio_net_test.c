@@ -98,7 +98,7 @@ static int setup(void)
 	memset(ram, 0, sizeof(ram));
 	vm = (struct vm){ .ram = ram, .ram_size = RAM_SIZE, .low_size = RAM_SIZE, .vm_fd = -1, .kvm_fd = -1 };
 	iotrap_init(&vm.io);
-	if (evloop_init(&loop) < 0 || virtio_net_create(&vm, 0, &loop, &pb->be, mac, &dev) < 0)
+	if (evloop_init(&loop) < 0 || virtio_net_create(&vm, &loop, &pb->be, mac, &dev) < 0)
 		return -1;
 	wr(0x070, 3);
 	wr(0x024, 1);

@@ -297,10 +297,13 @@ static void fresh_dev(void)
 static const char *test_mmio_registers(void)
 {
 	char cmdline[128] = "console=ttyS0";
+	struct virtio_dev first;
 	struct virtq_chain c;
 
 	fresh_dev();
-	CHECK_INT(virtio_mmio_init(&dev, &vm, &dummy_ops, NULL, 1), 0);
+	/* The second device of the VM: its window and pin are the transport's second slot. */
+	CHECK_INT(virtio_mmio_init(&first, &vm, &dummy_ops, NULL), 0);
+	CHECK_INT(virtio_mmio_init(&dev, &vm, &dummy_ops, NULL), 0);
 	CHECK_INT(rd(&dev, 0x000), 0x74726976);
 	CHECK_INT(rd(&dev, 0x004), 2);
 	CHECK_INT(rd(&dev, 0x008), 4);
@@ -332,6 +335,45 @@ static const char *test_mmio_registers(void)
 	return NULL;
 }
 
+static struct virtio_dev slots[VIRTIO_MMIO_MAX_DEVICES + 1];
+static int too_many_ret;
+
+static void one_too_many(void)
+{
+	too_many_ret = virtio_mmio_init(&slots[VIRTIO_MMIO_MAX_DEVICES], &vm, &dummy_ops, NULL);
+}
+
+/*
+ * Each device takes the VM's next slot: its own window and IOAPIC pin, every pin one KVM's IOAPIC has and no
+ * other device uses (timer, keyboard, cascade, COM1, RTC, the GED), and the first eight pins those of the ISA
+ * range, as before pins 16-23 were added. One more device than slots is refused, with one logged line.
+ */
+static const char *test_mmio_slots(void)
+{
+	static const unsigned int isa[] = { 5, 6, 7, 9, 10, 11, 12, 14 };
+	unsigned int i, j;
+	char text[160];
+
+	fresh_dev();
+	for (i = 0; i < VIRTIO_MMIO_MAX_DEVICES; i++) {
+		CHECK_INT(virtio_mmio_init(&slots[i], &vm, &dummy_ops, NULL), 0);
+		CHECK_INT(slots[i].base, 0xd0000000ULL + i * 0x1000);
+		CHECK(slots[i].irq < 24);
+		CHECK(slots[i].irq > 2 && slots[i].irq != 4 && slots[i].irq != 8 && slots[i].irq != 16);
+		if (i < 8)
+			CHECK_INT(slots[i].irq, isa[i]);
+		for (j = 0; j < i; j++)
+			CHECK(slots[i].irq != slots[j].irq);
+	}
+	CHECK_INT(VIRTIO_MMIO_MAX_DEVICES, 15);
+	CHECK_INT(slots[VIRTIO_MMIO_MAX_DEVICES - 1].irq, 23);
+	CHECK_INT(check_stderr(one_too_many, text, sizeof(text)), 1);
+	CHECK_INT(too_many_ret, -ENOSPC);
+	CHECK(strstr(text, "more than 15 virtio devices"));
+	CHECK_INT(vm.virtio_slots, VIRTIO_MMIO_MAX_DEVICES);
+	return NULL;
+}
+
 static void hostile_driver(void)
 {
 	unsigned int i;
@@ -350,7 +392,7 @@ static void hostile_driver(void)
 static const char *test_needs_reset_once(void)
 {
 	fresh_dev();
-	CHECK_INT(virtio_mmio_init(&dev, &vm, &dummy_ops, NULL, 0), 0);
+	CHECK_INT(virtio_mmio_init(&dev, &vm, &dummy_ops, NULL), 0);
 	CHECK_INT(check_stderr(hostile_driver, NULL, 0), 1);
 	CHECK_INT(rd(&dev, 0x070) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
 	CHECK_INT(rd(&dev, 0x060), VIRTIO_MMIO_INT_CONFIG);
@@ -383,7 +425,7 @@ static void bad_sizes(void)
 static const char *test_mmio_bad_queue_size(void)
 {
 	fresh_dev();
-	CHECK_INT(virtio_mmio_init(&dev, &vm, &dummy_ops, NULL, 0), 0);
+	CHECK_INT(virtio_mmio_init(&dev, &vm, &dummy_ops, NULL), 0);
 	CHECK_INT(check_stderr(bad_sizes, NULL, 0), 1);
 	CHECK_INT(dev.vqs[0].num, 64);
 	CHECK_INT(rd(&dev, 0x070) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
@@ -432,6 +474,7 @@ int main(void)
 		{ "virtq-queue-size", test_queue_size },
 		{ "virtq-batch", test_batch },
 		{ "virtio-mmio-registers", test_mmio_registers },
+		{ "virtio-mmio-slots", test_mmio_slots },
 		{ "virtio-mmio-needs-reset-logged-once", test_needs_reset_once },
 		{ "virtio-mmio-bad-queue-size", test_mmio_bad_queue_size },
 	};

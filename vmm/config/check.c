@@ -28,6 +28,9 @@ static void check_refs(const char *path, const struct config *cfg, struct config
 			config_error(errs, cfg->file, refs[i].line, "%s: %s", file, strerror(errno));
 		else if (!S_ISREG(st.st_mode))
 			config_error(errs, cfg->file, refs[i].line, "%s: not a regular file", file);
+		else if (refs[i].max_size && (uint64_t)st.st_size > refs[i].max_size)
+			config_error(errs, cfg->file, refs[i].line, "%s: larger than %llu KiB, the most the metadata "
+				     "service serves", file, (unsigned long long)refs[i].max_size >> 10);
 	}
 }
 

@@ -5,6 +5,7 @@
 
 #include "config/config.h"
 #include "config/filename.h"
+#include "lib/addr.h"
 
 /* The syntax of shrike.conf, line by line, into struct config. Cross references are validate.c's. */
 
@@ -190,30 +191,11 @@ static int parse_bool(struct parser *p, const char *s, bool *out)
 	return 0;
 }
 
-/* Dotted quad, each part 0..255 without leading zeros (which some parsers read as octal). */
-static int parse_ipv4(const char *s, uint32_t *out, const char **end)
-{
-	unsigned long long part;
-	uint32_t addr = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		if (i && *s++ != '.')
-			return -EINVAL;
-		if (parse_number(s, 255, &part, &s))
-			return -EINVAL;
-		addr = addr << 8 | (uint32_t)part;
-	}
-	*out = addr;
-	*end = s;
-	return 0;
-}
-
 static int parse_ipv4_only(struct parser *p, const char *s, uint32_t *out)
 {
 	const char *end;
 
-	if (parse_ipv4(s, out, &end) || *end)
+	if (addr_parse_ipv4(s, out, &end) || *end)
 		return why(p, "'%.60s' is not an IPv4 address", s);
 	return 0;
 }
@@ -221,43 +203,21 @@ static int parse_ipv4_only(struct parser *p, const char *s, uint32_t *out)
 static int parse_cidr(struct parser *p, const char *s, unsigned int min, unsigned int max, uint32_t *addr,
 		      unsigned int *prefix)
 {
-	unsigned long long n;
 	const char *end;
 
-	if (parse_ipv4(s, addr, &end) || *end != '/' || parse_number(end + 1, 32, &n, &end) || *end)
+	if (addr_parse_cidr(s, addr, prefix, &end) || *end)
 		return why(p, "'%.60s' is not an IPv4 address with a prefix length, e.g. 192.168.1.10/24", s);
-	if (n < min || n > max)
+	if (*prefix < min || *prefix > max)
 		return why(p, "'%.60s': the prefix length must be from %u to %u", s, min, max);
-	*prefix = (unsigned int)n;
 	return 0;
 }
 
-static int hex_digit(char c)
+static int parse_mac(struct parser *p, const char *s, uint8_t mac[ADDR_MAC_LEN])
 {
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+	const char *rule;
 
-static int parse_mac(struct parser *p, const char *s, uint8_t mac[6])
-{
-	int i, hi, lo;
-
-	for (i = 0; i < 6; i++) {
-		hi = hex_digit(s[3 * i]);
-		lo = hi < 0 ? -1 : hex_digit(s[3 * i + 1]);
-		if (lo < 0 || s[3 * i + 2] != (i < 5 ? ':' : '\0'))
-			return why(p, "mac '%.60s' is not six hex bytes such as 52:54:00:12:34:56", s);
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	if (mac[0] & 1)
-		return why(p, "mac '%.60s' is a multicast address", s);
-	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return why(p, "mac '%.60s' is all zeros", s);
+	if (addr_parse_mac(s, mac, &rule))
+		return why(p, "mac '%.60s' %s", s, rule);
 	return 0;
 }
 
@@ -458,13 +418,11 @@ static int set_ports(struct parser *p, const char *v)
 static int set_listen(struct parser *p, const char *v)
 {
 	struct config_mgmt *m = &p->cfg->mgmt;
-	unsigned long long port;
 	const char *end;
 
-	if (parse_ipv4(v, &m->listen_addr, &end) || *end != ':' || parse_number(end + 1, 65535, &port, &end) ||
-	    *end || port == 0)
+	if (addr_parse_ipv4(v, &m->listen_addr, &end) || *end != ':' ||
+	    addr_parse_port(end + 1, &m->listen_port, &end) || *end)
 		return why(p, "'%.60s' is not ADDRESS:PORT, e.g. 0.0.0.0:8443", v);
-	m->listen_port = (uint16_t)port;
 	m->listen_line = p->line;
 	return 0;
 }
@@ -510,7 +468,7 @@ static int set_vcpus(struct parser *p, const char *v)
 {
 	unsigned long long n;
 
-	if (parse_uint(p, v, 1, CONFIG_MAX_VCPUS, &n))
+	if (parse_uint(p, v, 1, GUEST_MAX_VCPUS, &n))
 		return -EINVAL;
 	p->guest->vcpus = (unsigned int)n;
 	return 0;
@@ -522,8 +480,9 @@ static int set_memory(struct parser *p, const char *v)
 
 	if (parse_size(p, v, &m))
 		return -EINVAL;
-	if (m < CONFIG_MIN_MEMORY || m > CONFIG_MAX_MEMORY)
-		return why(p, "'%.60s' is not between 32M and 1024G", v);
+	if (m < GUEST_MIN_MEMORY || m > GUEST_MAX_MEMORY)
+		return why(p, "'%.60s' is not between %lluM and %lluG", v, GUEST_MIN_MEMORY >> 20,
+			   GUEST_MAX_MEMORY >> 30);
 	if (m % (1ULL << 20))
 		return why(p, "'%.60s' is not a whole number of MiB", v);
 	p->guest->memory = m;
@@ -555,8 +514,8 @@ static int set_disk(struct parser *p, const char *v)
 	struct config_disk d = { .line = p->line };
 	unsigned int n, i;
 
-	if (g->ndisks == CONFIG_MAX_DISKS)
-		return why(p, "more than %d disks", CONFIG_MAX_DISKS);
+	if (g->ndisks == GUEST_MAX_DISKS)
+		return why(p, "more than %d disks", GUEST_MAX_DISKS);
 	strcpy(buf, v);
 	n = split_fields(buf, f, 7);
 	what = f[0];
@@ -595,8 +554,8 @@ static int set_nic(struct parser *p, const char *v)
 	uint32_t mask, host;
 	unsigned int n, i;
 
-	if (g->nnics == CONFIG_MAX_NICS)
-		return why(p, "more than %d NICs", CONFIG_MAX_NICS);
+	if (g->nnics == GUEST_MAX_NICS)
+		return why(p, "more than %d NICs", GUEST_MAX_NICS);
 	strcpy(buf, v);
 	n = split_fields(buf, f, 7);
 	what = f[0];
@@ -620,7 +579,8 @@ static int set_nic(struct parser *p, const char *v)
 				return -EINVAL;
 			nic.mac_given = true;
 		} else if (!strncmp(f[i], "net=", 4) && nic.kind == CONFIG_NIC_USER && !net_given) {
-			if (parse_cidr(p, f[i] + 4, 8, 30, &nic.net, &nic.prefix))
+			if (parse_cidr(p, f[i] + 4, GUEST_USER_NET_MIN_PREFIX, GUEST_USER_NET_MAX_PREFIX, &nic.net,
+				       &nic.prefix))
 				return -EINVAL;
 			if (nic.net & ~(UINT32_MAX << (32 - nic.prefix)))
 				return why(p, "net '%.60s' has host bits set: give the network address", f[i] + 4);
@@ -659,16 +619,16 @@ static int set_nic(struct parser *p, const char *v)
 static int set_forward(struct parser *p, const char *v)
 {
 	struct config_guest *g = p->guest;
-	unsigned long long host, guest;
+	uint16_t host, guest;
 	const char *end;
 
-	if (g->nforwards == CONFIG_MAX_FORWARDS)
-		return why(p, "more than %d forwards", CONFIG_MAX_FORWARDS);
-	if (strncmp(v, "tcp:", 4) || parse_number(v + 4, 65535, &host, &end) || *end != ':' ||
-	    parse_number(end + 1, 65535, &guest, &end) || *end || !host || !guest)
+	if (g->nforwards == GUEST_MAX_FORWARDS)
+		return why(p, "more than %d forwards", GUEST_MAX_FORWARDS);
+	if (strncmp(v, "tcp:", 4) || addr_parse_port(v + 4, &host, &end) || *end != ':' ||
+	    addr_parse_port(end + 1, &guest, &end) || *end)
 		return why(p, "'%.60s' is not tcp:HOSTPORT:GUESTPORT with ports from 1 to 65535", v);
 	g->forwards[g->nforwards++] = (struct config_forward){
-		.host_port = (uint16_t)host, .guest_port = (uint16_t)guest, .line = p->line,
+		.host_port = host, .guest_port = guest, .line = p->line,
 	};
 	return 0;
 }

@@ -5,17 +5,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/limits.h"
+#include "lib/addr.h"
+
 /*
  * shrike.conf (docs/config.md) parsed into one struct with fixed-size arrays: the PID 1 has no business growing
  * lists from a file, and a limit must be an error the operator sees, not a truncation. The flow is parse (syntax,
  * per-key values), then validate (references across the file), then use; nothing is applied before both passed.
+ * What a guest may have is config/limits.h's, shared with `shrike run`.
  */
 #define CONFIG_MAX_GUESTS	32
 #define CONFIG_MAX_BRIDGES	8
 #define CONFIG_MAX_PORTS	8
-#define CONFIG_MAX_DISKS	8
-#define CONFIG_MAX_NICS		8
-#define CONFIG_MAX_FORWARDS	16
 #define CONFIG_MAX_AFTER	(CONFIG_MAX_GUESTS - 1)
 #define CONFIG_MAX_DNS		3
 #define CONFIG_MAX_LINE		1023
@@ -24,11 +25,9 @@
 #define CONFIG_HOSTNAME_MAX	63
 #define CONFIG_PATH_MAX		255	/* paths on the data partition */
 #define CONFIG_LABEL_MAX	36	/* GPT partition names are 36 UTF-16 units */
+/* A line's worth: with what the supervisor puts in front (console=, quiet), far below GUEST_MAX_CMDLINE. */
 #define CONFIG_CMDLINE_MAX	1023
 #define CONFIG_FILE_NAME_MAX	63	/* payload file names; the partition format's limit too */
-#define CONFIG_MIN_MEMORY	(32ULL << 20)
-#define CONFIG_MAX_MEMORY	(1ULL << 40)
-#define CONFIG_MAX_VCPUS	64
 
 #define CONFIG_MAX_ERRORS	50
 #define CONFIG_ERROR_LEN	320
@@ -87,7 +86,7 @@ struct config_disk {
 struct config_nic {
 	enum config_nic_kind kind;
 	char bridge[CONFIG_IFNAME_MAX + 1];
-	uint8_t mac[6];
+	uint8_t mac[ADDR_MAC_LEN];
 	bool mac_given;			/* else config_validate() derived mac from the guest name */
 	uint32_t net;			/* user NICs: the guest's network */
 	unsigned int prefix;
@@ -110,11 +109,11 @@ struct config_guest {
 	unsigned int kernel_line;
 	unsigned int vcpus;
 	uint64_t memory;
-	struct config_disk disks[CONFIG_MAX_DISKS];
+	struct config_disk disks[GUEST_MAX_DISKS];
 	unsigned int ndisks;
-	struct config_nic nics[CONFIG_MAX_NICS];
+	struct config_nic nics[GUEST_MAX_NICS];
 	unsigned int nnics;
-	struct config_forward forwards[CONFIG_MAX_FORWARDS];
+	struct config_forward forwards[GUEST_MAX_FORWARDS];
 	unsigned int nforwards;
 	enum config_console console;
 	enum config_watchdog watchdog;
@@ -145,10 +144,11 @@ struct config_errors {
 	char msg[CONFIG_MAX_ERRORS + 1][CONFIG_ERROR_LEN];
 };
 
-/* A payload file the configuration names, with the line that names it. */
+/* A payload file the configuration names, with the line that names it and the most bytes it may have (0: any). */
 struct config_file_ref {
 	const char *name;
 	unsigned int line;
+	uint64_t max_size;
 };
 #define CONFIG_MAX_FILE_REFS	(3 + CONFIG_MAX_GUESTS)
 

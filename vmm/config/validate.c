@@ -89,6 +89,33 @@ static void check_host(struct validator *v)
 		      m->cert_line ? "" : " cert", m->key_line ? "" : " key", m->client_ca_line ? "" : " client-ca");
 }
 
+/* The user networks of one guest live in one VMM, which tells their packets apart by network. */
+static void check_user_nets(struct validator *v, const struct config_guest *g)
+{
+	const struct config_nic *a, *b;
+	uint32_t mask_a, mask_b;
+	unsigned int i, j;
+
+	for (i = 0; i < g->nnics; i++) {
+		a = &g->nics[i];
+		if (a->kind != CONFIG_NIC_USER)
+			continue;
+		mask_a = UINT32_MAX << (32 - a->prefix);
+		for (j = 0; j < i; j++) {
+			b = &g->nics[j];
+			if (b->kind != CONFIG_NIC_USER)
+				continue;
+			mask_b = UINT32_MAX << (32 - b->prefix);
+			if ((a->net & mask_b) != b->net && (b->net & mask_a) != a->net)
+				continue;
+			error(v, a->line, "nic: user network %u.%u.%u.%u/%u overlaps the one of line %u; give each "
+			      "user NIC its own net=", a->net >> 24, a->net >> 16 & 255, a->net >> 8 & 255,
+			      a->net & 255, a->prefix, b->line);
+			break;
+		}
+	}
+}
+
 static void check_nics(struct validator *v)
 {
 	struct config *cfg = v->cfg;
@@ -124,6 +151,7 @@ static void check_nics(struct validator *v)
 		for (j = 0; j < g->nforwards && !user; j++)
 			error(v, g->forwards[j].line, "forward: guest %s has no user NIC (nic = user) to forward to",
 			      g->name);
+		check_user_nets(v, g);
 	}
 }
 
@@ -324,13 +352,14 @@ unsigned int config_file_refs(const struct config *cfg, struct config_file_ref r
 	unsigned int n = 0, i;
 
 	if (m->cert[0])
-		refs[n++] = (struct config_file_ref){ m->cert, m->cert_line };
+		refs[n++] = (struct config_file_ref){ m->cert, m->cert_line, 0 };
 	if (m->key[0])
-		refs[n++] = (struct config_file_ref){ m->key, m->key_line };
+		refs[n++] = (struct config_file_ref){ m->key, m->key_line, 0 };
 	if (m->client_ca[0])
-		refs[n++] = (struct config_file_ref){ m->client_ca, m->client_ca_line };
+		refs[n++] = (struct config_file_ref){ m->client_ca, m->client_ca_line, 0 };
 	for (i = 0; i < cfg->nguests; i++)
 		if (cfg->guests[i].user_data[0])
-			refs[n++] = (struct config_file_ref){ cfg->guests[i].user_data, cfg->guests[i].user_data_line };
+			refs[n++] = (struct config_file_ref){ cfg->guests[i].user_data, cfg->guests[i].user_data_line,
+							      GUEST_MAX_USER_DATA };
 	return n;
 }

@@ -285,11 +285,15 @@ int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_device
 	uint64_t rsdp_gpa, xsdt, fadt, madt, dsdt;
 	uint32_t xsdt_len = HEADER_SIZE + 2 * 8;
 	uint8_t *rsdp, *x;
+	unsigned int i;
 	int ret;
 
 	if (d->nr_vcpus == 0 || d->nr_vcpus > MPTABLE_MAX_VCPUS || d->nr_virtio > ACPI_MAX_VIRTIO ||
 	    d->serial_irq > 15)
 		return -EINVAL;
+	for (i = 0; i < d->nr_virtio; i++)
+		if (d->virtio[i].irq >= ACPI_IOAPIC_PINS || d->virtio[i].irq == ACPI_GED_GSI)
+			return -EINVAL;
 	rsdp = take(&w, RSDP_SIZE, &rsdp_gpa);
 	x = take(&w, xsdt_len, &xsdt);
 	if (!rsdp || !x)

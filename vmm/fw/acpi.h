@@ -25,7 +25,9 @@
 /* The Generic Event Device's interrupt: above the ISA range, so no legacy device can ever claim it. */
 #define ACPI_GED_GSI		16
 
-#define ACPI_MAX_VIRTIO		8
+/* IOAPIC pins 0-23 (KVM's); the DSDT names each virtio device's pin, edge-triggered and active high. */
+#define ACPI_IOAPIC_PINS	24
+#define ACPI_MAX_VIRTIO		(ACPI_IOAPIC_PINS - 1)	/* one pin each; the GED has one more */
 
 struct acpi_devices {
 	unsigned int nr_vcpus;		/* APIC IDs 0..nr_vcpus-1 */
@@ -42,7 +44,8 @@ struct acpi_devices {
 
 /*
  * Writes all tables into buf (size bytes), which the guest sees at gpa, RSDP first. Returns the bytes used, or
- * -ENOSPC if they do not fit, -EINVAL for more devices than the tables take.
+ * -ENOSPC if they do not fit, -EINVAL for more devices than the tables take or a virtio IRQ that is no IOAPIC pin
+ * or is the GED's.
  */
 int acpi_build(uint8_t *buf, uint64_t gpa, size_t size, const struct acpi_devices *devs);
 

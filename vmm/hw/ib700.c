@@ -7,6 +7,7 @@
 
 #include "hw/ib700.h"
 #include "lib/log.h"
+#include "run/devices.h"
 
 static const char *const action_names[] = {
 	[IB700_RESET] = "reset",
@@ -150,3 +151,24 @@ void ib700_destroy(struct ib700 *wd)
 	pthread_mutex_destroy(&wd->lock);
 	free(wd);
 }
+
+static void ib700_run_destroy(void *opaque)
+{
+	ib700_destroy(opaque);
+}
+
+/* Every guest gets the watchdog; one that never opens /dev/watchdog never arms it. */
+static int ib700_run_create(struct run_device_env *env)
+{
+	struct ib700 *wd;
+	int ret = ib700_create(env->vm, env->loop, env->opts->watchdog, &wd);
+
+	if (ret < 0)
+		return ret;
+	ret = run_devices_on_teardown(env, ib700_run_destroy, wd);
+	if (ret < 0)
+		ib700_destroy(wd);
+	return ret;
+}
+
+RUN_DEVICE(hw_ib700, "ib700", 60, ib700_run_create);

@@ -41,16 +41,13 @@ struct ib700 {
 };
 
 /*
- * Weak, so that a build without CONFIG_HW_WATCHDOG still links: the symbols are then NULL, `run` refuses
- * --watchdog-action and the guest finds no watchdog (its driver's writes land on unknown ports).
+ * "reset", "poweroff" or "none" into *action; anything else is logged and -EINVAL. Weak, because run's option
+ * parser calls it and a build without CONFIG_HW_WATCHDOG leaves the device out: run then refuses the option first.
  */
-
-/* "reset", "poweroff" or "none" into *action; anything else is logged and -EINVAL. */
 int ib700_parse_action(const char *s, enum ib700_action *action) __attribute__((weak));
 /* Registers the ports and watches the timer on loop. Returns 0 with the device in *out, or -errno (logged). */
-int ib700_create(struct vm *vm, struct evloop *loop, enum ib700_action action, struct ib700 **out)
-	__attribute__((weak));
+int ib700_create(struct vm *vm, struct evloop *loop, enum ib700_action action, struct ib700 **out);
 /* After the event thread has stopped. */
-void ib700_destroy(struct ib700 *wd) __attribute__((weak));
+void ib700_destroy(struct ib700 *wd);
 
 #endif

@@ -120,14 +120,21 @@ static int write_tls(const struct partition *part, const struct config_mgmt *m)
 int bootconf_check_refs(const struct config *cfg, const struct partition *part, struct config_errors *errs)
 {
 	struct config_file_ref refs[CONFIG_MAX_FILE_REFS];
+	const struct partition_file *f;
 	unsigned int n, i;
 	int ret = 0;
 
 	n = config_file_refs(cfg, refs);
 	for (i = 0; i < n; i++) {
-		if (partition_find(part, refs[i].name))
+		f = partition_find(part, refs[i].name);
+		if (f && (!refs[i].max_size || f->len <= refs[i].max_size))
 			continue;
-		config_error(errs, cfg->file, refs[i].line, "%s is not a file of the config partition", refs[i].name);
+		if (f)
+			config_error(errs, cfg->file, refs[i].line, "%s: larger than %llu KiB, the most the metadata "
+				     "service serves", refs[i].name, (unsigned long long)refs[i].max_size >> 10);
+		else
+			config_error(errs, cfg->file, refs[i].line, "%s is not a file of the config partition",
+				     refs[i].name);
 		ret = -EINVAL;
 	}
 	return ret;

@@ -14,7 +14,7 @@
  * (vmm/mgmt/proto.h) from the supervisor's state. mgmt parses everything that comes from the network; what
  * arrives here is checked with proto_check() before any field is read.
  *
- * Built with CONFIG_SHRIKE_MGMT only; the functions are weak, so they are NULL in a build without it.
+ * Built with CONFIG_MGMT only; the functions are weak, so they are NULL in a build without it.
  */
 /* Console follows and event streams mgmt holds open at once (each an HTTP client). */
 #define MGMTLINK_MAX_SUBS	64

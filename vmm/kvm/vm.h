@@ -42,6 +42,7 @@ struct vm {
 	pthread_cond_t pause_cond;
 	_Atomic bool paused;
 	unsigned int parked;	/* vCPU threads parked, under pause_lock */
+	unsigned int virtio_slots;	/* virtio-mmio windows and pins handed out (virtio/mmio.c) */
 };
 
 /* Opens /dev/kvm and builds a VM with ram_size bytes of RAM, irqchip and PIT. Errors are logged. */

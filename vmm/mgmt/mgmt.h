@@ -6,7 +6,7 @@
  * it can also be started by hand against a fake supervisor (tests/mgmt). Returns the exit status: 0 when PID 1
  * closed the channel or on SIGTERM, 1 on errors, 2 on usage errors.
  *
- * Weak, so that a build without CONFIG_SHRIKE_MGMT (and without mbedTLS) still links: the symbol is then NULL.
+ * Weak, so that a build without CONFIG_MGMT (and without mbedTLS) still links: the symbol is then NULL.
  */
 int mgmt_main(int argc, char **argv) __attribute__((weak));
 

@@ -5,7 +5,7 @@
 #include <sys/uio.h>
 
 /*
- * Where a guest NIC's Ethernet frames go: a tap device on the host (net/tap.c) or, later, the lwIP user network.
+ * Where a guest NIC's Ethernet frames go: a tap device on the host (net/tap.c) or the lwIP user network (net/user.c).
  * virtio-net talks only to this interface. Frames carry no virtio-net header here; the device adds and strips it.
  */
 struct net_backend;

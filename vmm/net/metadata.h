@@ -20,7 +20,7 @@
 struct metadata;
 
 /*
- * Returns an empty store, or NULL when out of memory. Built with the user network (CONFIG_PACKAGE_LWIP); the
+ * Returns an empty store, or NULL when out of memory. Built with the user network (CONFIG_NET_USER); the
  * three functions run calls are weak, so run links without it.
  */
 struct metadata *metadata_create(void) __attribute__((weak));

@@ -344,9 +344,9 @@ static int check_conf(const struct net_user_conf *c, uint32_t mask, uint32_t gue
 	struct user *o;
 
 	inet_ntop(AF_INET, &a, net, sizeof(net));
-	if (c->prefix < 8 || c->prefix > 29 || (c->net & ~mask)) {
-		log_error("user network %s/%u: expected a network address with a prefix of 8 to 29", net,
-			  c->prefix);
+	if (c->prefix < GUEST_USER_NET_MIN_PREFIX || c->prefix > GUEST_USER_NET_MAX_PREFIX || (c->net & ~mask)) {
+		log_error("user network %s/%u: expected a network address with a prefix of %d to %d", net,
+			  c->prefix, GUEST_USER_NET_MIN_PREFIX, GUEST_USER_NET_MAX_PREFIX);
 		return -EINVAL;
 	}
 	if ((guest & mask) != c->net || guest == c->net + 2 || guest == c->net + 3 || guest == c->net ||
@@ -355,7 +355,7 @@ static int check_conf(const struct net_user_conf *c, uint32_t mask, uint32_t gue
 			  "broadcast address", net, c->prefix);
 		return -EINVAL;
 	}
-	if (c->nforwards > NET_USER_MAX_FORWARDS)
+	if (c->nforwards > GUEST_MAX_FORWARDS)
 		return -EINVAL;
 	for (o = users; o; o = o->next)
 		if ((o->net & mask) == c->net || (c->net & o->mask) == o->net) {

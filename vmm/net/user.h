@@ -4,12 +4,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config/limits.h"
 #include "lib/evloop.h"
 #include "net/backend.h"
 
 struct metadata;
-
-#define NET_USER_MAX_FORWARDS	16
 
 /*
  * The user network (docs/network.md): the guest's NIC on a private IPv4 network served by lwIP inside this
@@ -20,9 +19,9 @@ struct metadata;
 struct net_user_conf {
 	uint8_t guest_mac[6];
 	uint32_t net;
-	unsigned int prefix;		/* 8 .. 29 */
+	unsigned int prefix;		/* GUEST_USER_NET_MIN_PREFIX .. GUEST_USER_NET_MAX_PREFIX */
 	uint32_t guest_addr;		/* 0: net+15 */
-	struct { uint16_t host_port, guest_port; } forwards[NET_USER_MAX_FORWARDS];
+	struct { uint16_t host_port, guest_port; } forwards[GUEST_MAX_FORWARDS];
 	unsigned int nforwards;
 	struct metadata *md;		/* may be NULL: no metadata service */
 	const char *hostname;		/* DHCP option 12, may be NULL */
@@ -33,7 +32,7 @@ struct net_user_conf {
 /*
  * Opens the backend; the event handlers of its sockets and timer go into loop. Returns 0 or -errno, logged
  * (a forward whose port cannot be bound names it). Several user NICs in one process need disjoint networks.
- * Weak, like net_tap_open(), so run links without CONFIG_VIRTIO_NET.
+ * Weak, so that run links without CONFIG_NET_USER: the symbol is then NULL and run refuses --net user.
  */
 int net_user_open(const struct net_user_conf *c, struct evloop *loop, struct net_backend **out)
 	__attribute__((weak));

@@ -6,6 +6,7 @@
 
 #include "lib/le.h"
 #include "lib/log.h"
+#include "run/devices.h"
 #include "virtio/balloon.h"
 
 #define BALLOON_DEVICE_ID	5
@@ -269,7 +270,7 @@ int virtio_balloon_request_stats(struct virtio_dev *dev)
 	return ret;
 }
 
-int virtio_balloon_create(struct vm *vm, unsigned int index, struct virtio_dev **out)
+int virtio_balloon_create(struct vm *vm, struct virtio_dev **out)
 {
 	struct balloon *b = calloc(1, sizeof(*b));
 	int ret;
@@ -278,7 +279,7 @@ int virtio_balloon_create(struct vm *vm, unsigned int index, struct virtio_dev *
 		log_error("virtio-balloon: out of memory");
 		return -ENOMEM;
 	}
-	ret = virtio_mmio_init(&b->dev, vm, &balloon_ops, b->config, index);
+	ret = virtio_mmio_init(&b->dev, vm, &balloon_ops, b->config);
 	if (ret < 0) {
 		free(b);
 		return ret;
@@ -286,3 +287,15 @@ int virtio_balloon_create(struct vm *vm, unsigned int index, struct virtio_dev *
 	*out = &b->dev;
 	return 0;
 }
+
+/* Every guest gets one; the control socket sets its target. */
+static int balloon_run_create(struct run_device_env *env)
+{
+	int ret = virtio_balloon_create(env->vm, &env->balloon);
+
+	if (ret == 0)
+		run_devices_add(env, env->balloon);
+	return ret;
+}
+
+RUN_DEVICE(virtio_balloon, "virtio-balloon", 40, balloon_run_create);

@@ -39,13 +39,14 @@ struct virtio_balloon_info {
 /*
  * virtio-balloon (device ID 5) with the statistics queue and deflate-on-OOM: the host asks the guest to give back
  * memory, the guest hands over page numbers and the host releases them (madvise MADV_DONTNEED on guest RAM).
- * Creates the device as virtio-mmio device number index. Returns 0 with the device in *out, or -errno (logged).
+ * Creates the device in vm's next virtio-mmio slot. Returns 0 with the device in *out, or -errno (logged). Every
+ * guest of `run` gets one (its entry in the device table, run/devices.h).
  *
- * The functions besides create take dev->lock and may be called from any thread but a vCPU's. All are weak, so a
- * build without CONFIG_VIRTIO_BALLOON still links: the symbols are then NULL and run skips the device; the others
- * are only ever called on a device the first one made.
+ * The functions besides create take dev->lock and may be called from any thread but a vCPU's. They are weak, so
+ * that run's control socket links in a build without CONFIG_VIRTIO_BALLOON; it only calls them on the device
+ * the table made.
  */
-int virtio_balloon_create(struct vm *vm, unsigned int index, struct virtio_dev **out) __attribute__((weak));
+int virtio_balloon_create(struct vm *vm, struct virtio_dev **out);
 
 /*
  * Asks the guest to hold target_bytes (rounded down to 4 KiB pages) in its balloon, i.e. to run with guest RAM

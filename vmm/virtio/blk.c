@@ -10,6 +10,7 @@
 
 #include "lib/le.h"
 #include "lib/log.h"
+#include "run/devices.h"
 #include "virtio/blk.h"
 
 #define BLK_DEVICE_ID		2
@@ -233,8 +234,7 @@ static int disk_size(int fd, uint64_t *size)
 	return 0;
 }
 
-int virtio_blk_create(struct vm *vm, unsigned int index, const char *path, bool read_only,
-		      struct virtio_dev **out)
+int virtio_blk_create(struct vm *vm, const char *path, bool read_only, struct virtio_dev **out)
 {
 	struct blk *b = calloc(1, sizeof(*b));
 	const char *base;
@@ -267,7 +267,7 @@ int virtio_blk_create(struct vm *vm, unsigned int index, const char *path, bool 
 	b->ops = blk_ops;
 	if (read_only)
 		b->ops.features |= BLK_F_RO;
-	ret = virtio_mmio_init(&b->dev, vm, &b->ops, b->config, index);
+	ret = virtio_mmio_init(&b->dev, vm, &b->ops, b->config);
 	if (ret < 0)
 		goto out;
 	*out = &b->dev;
@@ -278,3 +278,22 @@ out:
 	free(b);
 	return ret;
 }
+
+/* One per --disk, in the order given: the first is the guest's /dev/vda. */
+static int blk_run_create(struct run_device_env *env)
+{
+	const struct run_opts *o = env->opts;
+	struct virtio_dev *dev;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < o->nr_disks; i++) {
+		ret = virtio_blk_create(env->vm, o->disks[i].path, o->disks[i].read_only, &dev);
+		if (ret < 0)
+			return ret;
+		run_devices_add(env, dev);
+	}
+	return 0;
+}
+
+RUN_DEVICE(virtio_blk, "virtio-blk", 20, blk_run_create);

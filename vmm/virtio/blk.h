@@ -8,12 +8,10 @@
 
 /*
  * virtio-blk (device ID 2) on a raw image file or a block device: the guest's /dev/vdX. read_only opens it
- * O_RDONLY and offers VIRTIO_BLK_F_RO. Creates the device as virtio-mmio device number index. Returns 0 with the
- * device in *out, or -errno (logged, naming the path).
- *
- * Weak, so that a build without CONFIG_VIRTIO_BLK still links: the symbol is then NULL and run refuses --disk.
+ * O_RDONLY and offers VIRTIO_BLK_F_RO. Creates the device in vm's next virtio-mmio slot. Returns 0 with the
+ * device in *out, or -errno (logged, naming the path). `run` makes one per --disk (its entry in the device table,
+ * run/devices.h); a build without CONFIG_VIRTIO_BLK refuses --disk.
  */
-int virtio_blk_create(struct vm *vm, unsigned int index, const char *path, bool read_only,
-		      struct virtio_dev **out) __attribute__((weak));
+int virtio_blk_create(struct vm *vm, const char *path, bool read_only, struct virtio_dev **out);
 
 #endif

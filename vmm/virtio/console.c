@@ -5,6 +5,7 @@
 
 #include "lib/le.h"
 #include "lib/log.h"
+#include "run/devices.h"
 #include "virtio/console.h"
 
 #define CONSOLE_DEVICE_ID	3
@@ -233,8 +234,7 @@ void virtio_console_set_size(struct virtio_dev *dev, uint16_t cols, uint16_t row
 	pthread_mutex_unlock(&dev->lock);
 }
 
-int virtio_console_create(struct vm *vm, unsigned int index,
-			  void (*emit)(void *opaque, const uint8_t *buf, size_t len), void *opaque,
+int virtio_console_create(struct vm *vm, void (*emit)(void *opaque, const uint8_t *buf, size_t len), void *opaque,
 			  struct virtio_dev **out)
 {
 	struct console *c;
@@ -249,7 +249,7 @@ int virtio_console_create(struct vm *vm, unsigned int index,
 	}
 	c->emit = emit;
 	c->opaque = opaque;
-	ret = virtio_mmio_init(&c->dev, vm, &console_ops, c->config, index);
+	ret = virtio_mmio_init(&c->dev, vm, &console_ops, c->config);
 	if (ret < 0) {
 		free(c);
 		return ret;
@@ -257,3 +257,18 @@ int virtio_console_create(struct vm *vm, unsigned int index,
 	*out = &c->dev;
 	return 0;
 }
+
+/* With --console virtio: the terminal's input goes to hvc0, its output to run's console. */
+static int console_run_create(struct run_device_env *env)
+{
+	int ret;
+
+	if (!env->opts->virtio_console)
+		return 0;
+	ret = virtio_console_create(env->vm, env->console_emit, env->console_opaque, &env->console);
+	if (ret == 0)
+		run_devices_add(env, env->console);
+	return ret;
+}
+
+RUN_DEVICE(virtio_console, "virtio-console", 50, console_run_create);

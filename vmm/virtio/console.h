@@ -11,19 +11,19 @@
 #define VIRTIO_CONSOLE_FIFO	1024
 
 /*
- * virtio-console (device ID 3), one port, no multiport: the guest's /dev/hvc0. Creates the device as virtio-mmio
- * device number index. Returns 0 with the device in *out, or -errno (logged).
+ * virtio-console (device ID 3), one port, no multiport: the guest's /dev/hvc0. Creates the device in vm's next
+ * virtio-mmio slot. Returns 0 with the device in *out, or -errno (logged). `run` makes it for --console virtio
+ * (its entry in the device table, run/devices.h).
  *
  * What the guest transmits goes to emit(opaque, buf, len). emit runs on the vCPU thread that kicked the queue,
  * under dev->lock, with buf pointing into guest memory: it must copy the bytes before it returns, must not block
  * (queue them for the event thread) and must not call back into this device.
  *
- * All four functions are weak, so that a build without CONFIG_VIRTIO_CONSOLE still links: the symbols are then
- * NULL and run skips the device; the other three are only ever called on a device the first one made.
+ * The other three functions are weak, so that run's console input links in a build without
+ * CONFIG_VIRTIO_CONSOLE; it only calls them on the device the table made.
  */
-int virtio_console_create(struct vm *vm, unsigned int index,
-			  void (*emit)(void *opaque, const uint8_t *buf, size_t len), void *opaque,
-			  struct virtio_dev **out) __attribute__((weak));
+int virtio_console_create(struct vm *vm, void (*emit)(void *opaque, const uint8_t *buf, size_t len), void *opaque,
+			  struct virtio_dev **out);
 
 /*
  * Host keyboard input, from any thread but a vCPU's: copies what fits into the receive buffers the guest has

@@ -39,8 +39,14 @@
 #define VERSION			2
 #define VENDOR_ID		0x4b525348	/* "SHRK" */
 
-/* ISA IRQs 0-15 are what the MP table routes; 4 is COM1, 8 the RTC's, 0-2 timer, keyboard and cascade. */
-const unsigned int virtio_mmio_irqs[VIRTIO_MMIO_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14 };
+/*
+ * The ISA IRQs no emulated device uses (0-2 are timer, keyboard and cascade, 4 COM1, 8 the RTC), then the pins
+ * above the ISA range but 16, the GED's (fw/acpi.h). The first eight keep the slots they had before pins 17-23
+ * were added, so a guest's devices keep their interrupts.
+ */
+const unsigned int virtio_mmio_irqs[VIRTIO_MMIO_MAX_DEVICES] = {
+	5, 6, 7, 9, 10, 11, 12, 14, 17, 18, 19, 20, 21, 22, 23,
+};
 
 static uint64_t offered_features(const struct virtio_dev *dev)
 {
@@ -51,8 +57,9 @@ void virtio_mmio_interrupt(struct virtio_dev *dev, uint32_t why)
 {
 	dev->interrupt_status |= why;
 	/*
-	 * ISA pins are edge-triggered: a pulse per event. The driver reads InterruptStatus and then looks at the
-	 * whole used ring, so an edge that arrives while it is still busy loses nothing. An irqfd pulses too.
+	 * Every pin is described as edge-triggered, active high (virtio_mmio_irqs): a pulse per event. The driver
+	 * reads InterruptStatus and then looks at the whole used ring, so an edge that arrives while it is still
+	 * busy loses nothing. An irqfd pulses too.
 	 */
 	if (dev->irq_fd >= 0) {
 		uint64_t one = 1;
@@ -309,20 +316,19 @@ static void mmio_access(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 	pthread_mutex_unlock(&dev->lock);
 }
 
-int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_dev_ops *ops, uint8_t *config,
-		     unsigned int index)
+int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_dev_ops *ops, uint8_t *config)
 {
-	unsigned int q;
+	unsigned int q, slot = vm->virtio_slots;
 	int ret;
 
-	if (index >= VIRTIO_MMIO_MAX_DEVICES) {
+	if (slot >= VIRTIO_MMIO_MAX_DEVICES) {
 		log_error("%s: more than %d virtio devices", ops->name, VIRTIO_MMIO_MAX_DEVICES);
 		return -ENOSPC;
 	}
 	dev->ops = ops;
 	dev->vm = vm;
-	dev->base = VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_STRIDE;
-	dev->irq = virtio_mmio_irqs[index];
+	dev->base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_STRIDE;
+	dev->irq = virtio_mmio_irqs[slot];
 	dev->config = config;
 	dev->config_generation = 0;
 	dev->violation_logged = false;
@@ -333,10 +339,13 @@ int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_
 	pthread_mutex_init(&dev->lock, NULL);
 	device_reset(dev);
 	ret = iotrap_register(&vm->io, IOTRAP_MMIO, dev->base, VIRTIO_MMIO_SIZE, mmio_access, dev);
-	if (ret < 0)
+	if (ret < 0) {
 		log_error("%s: MMIO window at 0x%llx: %s", ops->name, (unsigned long long)dev->base,
 			  strerror(-ret));
-	return ret;
+		return ret;
+	}
+	vm->virtio_slots++;
+	return 0;
 }
 
 int virtio_mmio_cmdline(const struct virtio_dev *dev, char *cmdline, size_t size)

@@ -11,9 +11,10 @@
 #include "virtio/queue.h"
 
 /*
- * The virtio-mmio transport, virtio 1.x register layout version 2. Device n of a VM gets a 0x200-byte window at
- * VIRTIO_MMIO_BASE + n * VIRTIO_MMIO_STRIDE in the 32-bit MMIO hole and IOAPIC pin virtio_mmio_irqs[n]; the guest
- * learns both from "virtio_mmio.device=0x200@ADDR:IRQ" on its command line (virtio_mmio_cmdline()).
+ * The virtio-mmio transport, virtio 1.x register layout version 2. Each device set up on a VM takes the VM's next
+ * slot: slot n is a 0x200-byte window at VIRTIO_MMIO_BASE + n * VIRTIO_MMIO_STRIDE in the 32-bit MMIO hole and
+ * IOAPIC pin virtio_mmio_irqs[n]. The guest learns both from the DSDT or from "virtio_mmio.device=0x200@ADDR:IRQ"
+ * on its command line (virtio_mmio_cmdline()).
  *
  * A device is a private struct embedding struct virtio_dev and a static const struct virtio_dev_ops. Register
  * accesses come from vCPU threads; the transport holds dev->lock around every one, so the ops run under it too.
@@ -22,7 +23,7 @@
 #define VIRTIO_MMIO_STRIDE	0x1000ULL
 #define VIRTIO_MMIO_SIZE	0x200
 #define VIRTIO_MMIO_CONFIG	0x100
-#define VIRTIO_MMIO_MAX_DEVICES	8
+#define VIRTIO_MMIO_MAX_DEVICES	15	/* the IOAPIC pins no legacy device and not the GED has */
 #define VIRTIO_MAX_QUEUES	3
 
 #define VIRTIO_STATUS_ACKNOWLEDGE	0x01
@@ -81,12 +82,14 @@ struct virtio_dev {
 	int irq_fd;			/* KVM irqfd for the pin, -1: KVM_IRQ_LINE */
 };
 
-/* The IOAPIC pin of device n (ISA IRQs the MP table announces and no legacy device uses). */
+/* The IOAPIC pin of slot n; the MP table and the DSDT describe each one as edge-triggered, active high. */
 extern const unsigned int virtio_mmio_irqs[VIRTIO_MMIO_MAX_DEVICES];
 
-/* Sets up dev as device number index of vm and registers its MMIO window. Returns 0 or -errno (logged). */
-int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_dev_ops *ops, uint8_t *config,
-		     unsigned int index);
+/*
+ * Sets up dev in the next free slot of vm and registers its MMIO window. Returns 0, -ENOSPC when vm has no slot
+ * left, or another -errno; each logged.
+ */
+int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_dev_ops *ops, uint8_t *config);
 
 /*
  * Moves dev's queue processing off the vCPU threads: each queue's QueueNotify becomes an ioeventfd watched on

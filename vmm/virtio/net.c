@@ -7,6 +7,9 @@
 
 #include "lib/le.h"
 #include "lib/log.h"
+#include "net/tap.h"
+#include "net/user.h"
+#include "run/devices.h"
 #include "virtio/net.h"
 
 #define NET_DEVICE_ID		1
@@ -204,7 +207,7 @@ static const struct virtio_dev_ops net_ops = {
 	.destroy = net_destroy,
 };
 
-int virtio_net_create(struct vm *vm, unsigned int index, struct evloop *loop, struct net_backend *be,
+int virtio_net_create(struct vm *vm, struct evloop *loop, struct net_backend *be,
 		      const uint8_t mac[VIRTIO_NET_MAC_LEN], struct virtio_dev **out)
 {
 	struct net *n = calloc(1, sizeof(*n));
@@ -223,7 +226,7 @@ int virtio_net_create(struct vm *vm, unsigned int index, struct evloop *loop, st
 	/* In the loop from the start, but with no events until the driver posts receive buffers. */
 	ret = evloop_add(loop, &n->rx_watch, 0);
 	if (ret == 0) {
-		ret = virtio_mmio_init(&n->dev, vm, &net_ops, n->config, index);
+		ret = virtio_mmio_init(&n->dev, vm, &net_ops, n->config);
 		if (ret < 0)
 			evloop_del(loop, &n->rx_watch);
 	}
@@ -235,3 +238,29 @@ int virtio_net_create(struct vm *vm, unsigned int index, struct evloop *loop, st
 	*out = &n->dev;
 	return 0;
 }
+
+/* One per --net, in the order given: the first is the guest's eth0. */
+static int net_run_create(struct run_device_env *env)
+{
+	const struct run_opts *o = env->opts;
+	struct net_backend *be;
+	struct virtio_dev *dev;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < o->nr_nics; i++) {
+		if (o->nics[i].tap)
+			ret = net_tap_open(o->nics[i].tap, &be);
+		else
+			ret = net_user_open(&o->nics[i].user, env->loop, &be);
+		if (ret < 0)
+			return ret;
+		ret = virtio_net_create(env->vm, env->loop, be, o->nics[i].mac, &dev);
+		if (ret < 0)
+			return ret;
+		run_devices_add(env, dev);
+	}
+	return 0;
+}
+
+RUN_DEVICE(virtio_net, "virtio-net", 30, net_run_create);

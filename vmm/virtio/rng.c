@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include "lib/log.h"
+#include "run/devices.h"
 #include "virtio/rng.h"
 
 #define RNG_DEVICE_ID	4
@@ -57,7 +58,7 @@ static const struct virtio_dev_ops rng_ops = {
 	.destroy = rng_destroy,
 };
 
-int virtio_rng_create(struct vm *vm, unsigned int index, struct virtio_dev **out)
+int virtio_rng_create(struct vm *vm, struct virtio_dev **out)
 {
 	struct rng *r = calloc(1, sizeof(*r));
 	int ret;
@@ -66,7 +67,7 @@ int virtio_rng_create(struct vm *vm, unsigned int index, struct virtio_dev **out
 		log_error("virtio-rng: out of memory");
 		return -ENOMEM;
 	}
-	ret = virtio_mmio_init(&r->dev, vm, &rng_ops, NULL, index);
+	ret = virtio_mmio_init(&r->dev, vm, &rng_ops, NULL);
 	if (ret < 0) {
 		free(r);
 		return ret;
@@ -74,3 +75,15 @@ int virtio_rng_create(struct vm *vm, unsigned int index, struct virtio_dev **out
 	*out = &r->dev;
 	return 0;
 }
+
+static int rng_run_create(struct run_device_env *env)
+{
+	struct virtio_dev *dev;
+	int ret = virtio_rng_create(env->vm, &dev);
+
+	if (ret == 0)
+		run_devices_add(env, dev);
+	return ret;
+}
+
+RUN_DEVICE(virtio_rng, "virtio-rng", 10, rng_run_create);
