@@ -15,6 +15,7 @@
 
 #include "init/bootconf.h"
 #include "init/mgmtlink.h"
+#include "init/procscan.h"
 #include "lib/log.h"
 #include "mgmt/proto.h"
 
@@ -297,8 +298,15 @@ static uint32_t proto_state(const struct guest *g)
 	}
 }
 
+_Static_assert(CONFIG_MAX_GUESTS <= PROTO_MAX_LISTED && CONFIG_MAX_DISKS <= PROTO_MAX_DISKS &&
+	       CONFIG_MAX_NICS <= PROTO_MAX_NICS, "every guest, disk and NIC of a config has its place in the answers");
+
+/* info is zeroed by the caller. */
 static void fill_info(const struct guest *g, struct proto_guest_info *info)
 {
+	struct procscan_memory mem;
+	long long cpu_ms;
+
 	snprintf(info->name, sizeof(info->name), "%s", g->cfg->name);
 	info->state = proto_state(g);
 	info->vcpus = g->cfg->vcpus;
@@ -307,6 +315,15 @@ static void fill_info(const struct guest *g, struct proto_guest_info *info)
 	info->restarts = g->restarts;
 	info->uptime_ms = g->pid ? now_ms() - g->started_ms : 0;
 	info->console_dropped_bytes = g->history.buf ? ring_start(&g->history) : 0;
+	statsmap_read(&g->stats, info);
+	if (g->pid <= 0)
+		return;
+	cpu_ms = procscan_cpu_ms("/proc", g->pid);
+	info->cpu_ms = cpu_ms > 0 ? (uint64_t)cpu_ms : 0;
+	if (procscan_vmm_memory("/proc", g->pid, g->cfg->memory, &mem) == 0) {
+		info->vmm_memory_kib = mem.vmm_kib;
+		info->ram_resident_kib = mem.guest_kib;
+	}
 }
 
 static struct guest *find(struct supervisor *sv, const char *name)

@@ -358,7 +358,7 @@ static int attach_taps(const struct guest *g)
 }
 
 /* The child's side of a start: never returns. */
-static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_args *a, int in, int out)
+static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_args *a, int in, int out, int stats)
 {
 	sigset_t keep;
 
@@ -384,6 +384,8 @@ static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_ar
 		close(out);
 	if (chdir("/") < 0)
 		_exit(127);
+	if (stats >= 0)
+		fcntl(stats, F_SETFD, 0);	/* the one descriptor besides 0-2 that the VMM keeps */
 	/* execv() takes char *const[] for historical reasons; it does not write to the strings. */
 	execv("/proc/self/exe", (char *const *)(uintptr_t)a->argv);
 	execv("/bin/shrike", (char *const *)(uintptr_t)a->argv);
@@ -397,7 +399,7 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	static struct supervisor_args args;	/* 20 KiB: not on the PID 1's stack */
-	int fds[2], in[2], ret;
+	int fds[2], in[2], ret, stats = -1;
 	pid_t pid;
 
 	if (!g->history.buf) {
@@ -412,6 +414,11 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 		ret = write_user_data(sv, g->cfg);
 	if (!ret)
 		ret = attach_taps(g);
+	/* Without its counters a guest still runs: statsmap_create() said why. */
+	if (!ret && (stats = statsmap_create(&g->stats, g->cfg->name)) >= 0) {
+		snprintf(args.stats_fd, sizeof(args.stats_fd), "%d", stats);
+		ret = add_opt(&args, "--stats-fd", args.stats_fd);
+	}
 	if (ret < 0)
 		goto fail;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -439,7 +446,9 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 		goto fail;
 	}
 	if (!pid)
-		exec_vmm(g, &args, in[0], fds[1]);
+		exec_vmm(g, &args, in[0], fds[1], stats);
+	if (stats >= 0)
+		close(stats);
 	close(fds[1]);
 	close(in[0]);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
@@ -459,6 +468,8 @@ static int guest_start(struct supervisor *sv, struct guest *g)
 	log_info("guest %s: started (pid %d)", g->cfg->name, (int)pid);
 	return 0;
 fail:
+	if (stats >= 0)
+		close(stats);
 	/* A start that failed before a VMM ran counts as the VMM failing: the restart policy decides. */
 	g->starts++;
 	on_exit_status(sv, g, 1 << 8);
@@ -1025,6 +1036,7 @@ void supervisor_list(const struct supervisor *sv)
 int supervisor_show(struct supervisor *sv, const char *name)
 {
 	const struct guest *g = sv->configured ? guest_find(sv, name) : NULL;
+	struct procscan_memory mem;
 	char buf[32];
 
 	if (!g) {
@@ -1037,12 +1049,8 @@ int supervisor_show(struct supervisor *sv, const char *name)
 	       g->exits[RESTART_EXIT_POWEROFF], g->exits[RESTART_EXIT_REBOOT], g->exits[RESTART_EXIT_CRASH],
 	       g->exits[RESTART_EXIT_STOPPED], g->exits[RESTART_EXIT_ERROR], g->exits[RESTART_EXIT_SIGNAL],
 	       g->failures.count);
-	if (g->pid > 0) {
-		long kib = procscan_vmm_private_kib("/proc", g->pid, g->cfg->memory);
-
-		if (kib >= 0)
-			printf("%s: vmm memory %ld KiB besides the guest's RAM\n", name, kib);
-	}
+	if (g->pid > 0 && procscan_vmm_memory("/proc", g->pid, g->cfg->memory, &mem) == 0)
+		printf("%s: vmm memory %llu KiB besides the guest's RAM\n", name, mem.vmm_kib);
 	printf("%s: console history %llu bytes kept of %llu\n", name,
 	       (unsigned long long)(g->history.buf ? g->history.end - ring_start(&g->history) : 0),
 	       (unsigned long long)(g->history.buf ? g->history.end : 0));
@@ -1159,6 +1167,7 @@ static void apply_switch(struct supervisor *sv)
 			continue;
 		log_info("guest %s: removed by the new configuration", old_guests[i].cfg->name);
 		ring_free(&old_guests[i].history);
+		statsmap_release(&old_guests[i].stats);
 	}
 	sv->norder = config_start_order(&sv->cfg, sv->order);
 	if (sv->watch && sv->watch->reindex)

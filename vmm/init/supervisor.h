@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "config/partition.h"
 #include "init/restart.h"
+#include "init/statsmap.h"
 #include "lib/ring.h"
 
 /*
@@ -42,6 +43,7 @@ struct guest {
 	uint64_t line_ms;		/* when line[] got its first byte; shown at line_ms + SUPERVISOR_HOLD_MS */
 	bool continued;			/* part of the line is on the console: the rest needs no prefix */
 	struct ring history;
+	struct statsmap stats;		/* its VMM's counters, of the current or last run */
 	bool stop_requested;		/* the exit under way was asked for: do not restart */
 	bool start_after_stop;		/* ... except that a reboot was asked for: start it again */
 	bool killed;			/* SIGKILL sent after the shutdown timeout */
@@ -186,6 +188,7 @@ struct supervisor_args {
 	char meta_name[8 + CONFIG_NAME_MAX], meta_vcpus[16], meta_memory[32], meta_cmdline[16 + CONFIG_CMDLINE_MAX];
 	char meta_autostart[16], meta_mac[32], meta_address[32];
 	char user_data[sizeof(SUPERVISOR_CTL_DIR) + CONFIG_NAME_MAX + 16];
+	char stats_fd[16];		/* added at the start: the descriptor is made then */
 };
 int supervisor_build_args(const struct config_guest *c, unsigned int index, const char *partlabel_sysfs,
 			  struct supervisor_args *a);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #include "run/console.h"
 #include "run/control.h"
 #include "run/run.h"
+#include "run/stats.h"
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
@@ -82,6 +84,7 @@ struct run_opts {
 	bool no_acpi;
 	bool virtio_console;	/* --console virtio: input goes to hvc0, not the UART */
 	const char *control;	/* --control PATH */
+	int stats_fd;		/* --stats-fd N: the counter area PID 1 reads (run/stats.h), -1 */
 	uint64_t start_ns;	/* CLOCK_MONOTONIC when run started, for the boot timer */
 };
 
@@ -371,6 +374,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-acpi", no_argument, NULL, 'A' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "control", required_argument, NULL, 'S' },
+		{ "stats-fd", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
@@ -378,7 +382,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	char *end;
 	int c;
 
-	*o = (struct run_opts){ .cmdline = RUN_DEFAULT_CMDLINE, .mem = RUN_DEFAULT_MEM, .vcpus = 1 };
+	*o = (struct run_opts){ .cmdline = RUN_DEFAULT_CMDLINE, .mem = RUN_DEFAULT_MEM, .vcpus = 1, .stats_fd = -1 };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -426,6 +430,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return -EINVAL;
 			}
 			o->vcpus = (unsigned int)n;
+			break;
+		case 'F':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 3 || n > INT_MAX) {
+				log_error("--stats-fd %s: expected a descriptor number from 3 on", optarg);
+				return -EINVAL;
+			}
+			o->stats_fd = (int)n;
 			break;
 		case ':':
 			log_error("%s needs a value", argv[optind - 1]);
@@ -1026,6 +1039,15 @@ int run_main(int argc, char **argv)
 		return RUN_EXIT_USAGE;
 	}
 	o.start_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	/* Before any device or vCPU takes its counter slot; the mapping outlives the descriptor. */
+	if (o.stats_fd >= 0) {
+		status = stats_attach(o.stats_fd);
+		close(o.stats_fd);
+		if (status < 0) {
+			opts_release(&o);
+			return RUN_EXIT_ERROR;
+		}
+	}
 	/* Blocked before any thread starts, so only the signalfd sees them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
