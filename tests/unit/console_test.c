@@ -1,4 +1,4 @@
-/* unit-sources: vmm/run/console.c vmm/lib/ring.c vmm/lib/evloop.c vmm/lib/log.c */
+/* unit-sources: vmm/run/console.c vmm/lib/ring.c vmm/lib/evloop.c vmm/lib/log.c vmm/run/stats.c */
 /*
  * Console output: emitters never wait for the reader. A reader that stalls loses the bytes it was too slow for,
  * counted, and everything else arrives in order; the history keeps the newest output.

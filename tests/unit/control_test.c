@@ -1,4 +1,4 @@
-/* unit-sources: vmm/run/control.c vmm/lib/size.c vmm/lib/log.c vmm/lib/evloop.c vmm/kvm/vm.c vmm/kvm/vcpu.c vmm/kvm/cpuid.c vmm/hw/acpi_pm.c vmm/bus/iotrap.c */
+/* unit-sources: vmm/run/control.c vmm/lib/size.c vmm/lib/log.c vmm/lib/evloop.c vmm/kvm/vm.c vmm/kvm/vcpu.c vmm/kvm/cpuid.c vmm/hw/acpi_pm.c vmm/bus/iotrap.c vmm/run/stats.c */
 /*
  * The control commands of `shrike run --control`, on a VM without KVM behind it: what each command answers, and
  * that bad input is an error line, never a crash. Pause and power button need a real guest (image test).

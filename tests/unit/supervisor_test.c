@@ -1,4 +1,4 @@
-/* unit-sources: vmm/init/restart.c vmm/init/partlabel.c vmm/init/procscan.c vmm/init/supervisor.c vmm/init/supervisor_args.c vmm/init/supervisor_output.c vmm/init/supervisor_apply.c vmm/init/conout.c vmm/init/bootconf.c vmm/init/hostnet.c vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/addr.c vmm/lib/ring.c vmm/lib/log.c */
+/* unit-sources: vmm/init/restart.c vmm/init/partlabel.c vmm/init/procscan.c vmm/init/supervisor.c vmm/init/supervisor_args.c vmm/init/supervisor_output.c vmm/init/supervisor_apply.c vmm/init/conout.c vmm/init/bootconf.c vmm/init/hostnet.c vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/addr.c vmm/lib/ring.c vmm/lib/log.c vmm/init/statsmap.c vmm/run/stats.c */
 /*
  * The pure parts of the PID 1 supervisor: how a VMM's exit is classified, the restart policy (backoff doubling
  * to 5 minutes, the give-up window), finding a partition by GPT label in a fake sysfs, spotting a zombie, and the
@@ -251,7 +251,7 @@ static const char *test_zombie_seen(void)
 	return NULL;
 }
 
-/* A VMM's memory besides the guest's RAM: every mapping's Rss but the one exactly the guest's size. */
+/* A VMM's memory: the Rss of the mapping exactly the guest's size is its RAM, every other mapping's the VMM's. */
 static const char *test_vmm_private_memory(void)
 {
 	static const char smaps[] =
@@ -262,6 +262,7 @@ static const char *test_vmm_private_memory(void)
 		"7f0010000000-7f0010200000 rw-p 00000000 00:00 0 [heap]\n"
 		"Size:               2048 kB\nRss:                 120 kB\n";
 	char dir[] = "/tmp/shrike-smaps-XXXXXX", path[80];
+	struct procscan_memory mem;
 	FILE *f;
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -272,14 +273,47 @@ static const char *test_vmm_private_memory(void)
 	CHECK(f != NULL);
 	fputs(smaps, f);
 	fclose(f);
-	CHECK_INT(procscan_vmm_private_kib(dir, 4242, 128ULL << 20), 420);
-	/* A guest of another size: its RAM is not recognised, so everything counts. */
-	CHECK_INT(procscan_vmm_private_kib(dir, 4242, 64ULL << 20), 65956);
-	CHECK_INT(procscan_vmm_private_kib(dir, 4243, 128ULL << 20), -ENOENT);
+	CHECK_INT(procscan_vmm_memory(dir, 4242, 128ULL << 20, &mem), 0);
+	CHECK(mem.vmm_kib == 420 && mem.guest_kib == 65536);
+	/* A guest of another size: its RAM is not recognised, so everything counts as the VMM's. */
+	CHECK_INT(procscan_vmm_memory(dir, 4242, 64ULL << 20, &mem), 0);
+	CHECK(mem.vmm_kib == 65956 && mem.guest_kib == 0);
+	CHECK_INT(procscan_vmm_memory(dir, 4243, 128ULL << 20, &mem), -ENOENT);
 	/* This very process, as the appliance reads a VMM: some memory, and not an error. */
-	CHECK(procscan_vmm_private_kib("/proc", getpid(), 1) > 0);
+	CHECK_INT(procscan_vmm_memory("/proc", getpid(), 1, &mem), 0);
+	CHECK(mem.vmm_kib > 0);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	CHECK_INT(system(path), 0);
+	return NULL;
+}
+
+/* A VMM's CPU time: utime and stime of its stat, after a command name that holds ') ' itself. */
+static const char *test_vmm_cpu_time(void)
+{
+	char dir[] = "/tmp/shrike-stat-XXXXXX", path[80];
+	long tick = sysconf(_SC_CLK_TCK);
+	long long before, after;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/4242", dir);
+	CHECK_INT(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/4242/stat", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs("4242 (shrike) S (x) R 1 4242 4242 0 -1 4194560 1200 0 3 0 250 150 0 0 20 0 3 0 42 1000 100\n", f);
+	fclose(f);
+	CHECK(tick > 0);
+	CHECK_INT(procscan_cpu_ms(dir, 4242), 400LL * 1000 / tick);
+	CHECK_INT(procscan_cpu_ms(dir, 4243), -ENOENT);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	CHECK_INT(system(path), 0);
+	/* This process: its CPU time grows as it keeps asking. */
+	before = procscan_cpu_ms("/proc", getpid());
+	CHECK(before >= 0);
+	while ((after = procscan_cpu_ms("/proc", getpid())) >= 0 && after < before + 20)
+		;
+	CHECK(after >= before + 20);
 	return NULL;
 }
 
@@ -569,6 +603,7 @@ int main(void)
 		{ "supervisor-partlabel", test_partlabel },
 		{ "supervisor-zombie-seen", test_zombie_seen },
 		{ "supervisor-vmm-private-memory", test_vmm_private_memory },
+		{ "supervisor-vmm-cpu-time", test_vmm_cpu_time },
 		{ "supervisor-argv-plain", test_argv_plain },
 		{ "supervisor-argv-user-nic", test_argv_user_nic },
 		{ "supervisor-argv-bounded", test_argv_bounded },

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/virtio/blk.c vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/log.c vmm/lib/evloop.c */
+/* unit-sources: vmm/virtio/blk.c vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/log.c vmm/lib/evloop.c vmm/run/stats.c */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -10,6 +10,7 @@
 #include "check.h"
 #include "kvm/vm.h"
 #include "lib/le.h"
+#include "run/stats.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
 
@@ -164,6 +165,33 @@ static const char *test_sector_ranges(void)
 	return NULL;
 }
 
+/* Only served requests count, in bytes and requests; an answered error or an ID request does not. */
+static const char *test_counters(void)
+{
+	struct stats_blk before, *st;
+
+	CHECK_INT(setup(false), 0);
+	st = &dev->stats->blk;
+	before = (struct stats_blk){ .read_bytes = st->read_bytes, .read_ops = st->read_ops,
+				     .write_bytes = st->write_bytes, .write_ops = st->write_ops,
+				     .flushes = st->flushes };
+	CHECK_INT(atomic_load(&dev->stats->device_id), 2);
+	CHECK_INT(request(0, 0, 1024, false), 0);
+	CHECK_INT(request(0, 2, 512, false), 0);
+	CHECK_INT(request(1, 3, 1536, true), 0);
+	CHECK_INT(request(4, 0, 0, false), 0);
+	CHECK_INT(request(0, SECTORS, 512, false), 1);
+	CHECK_INT(request(1, SECTORS, 512, true), 1);
+	CHECK_INT(request(8, 0, 20, false), 0);
+	CHECK_INT(st->read_bytes - before.read_bytes, 1536);
+	CHECK_INT(st->read_ops - before.read_ops, 2);
+	CHECK_INT(st->write_bytes - before.write_bytes, 1536);
+	CHECK_INT(st->write_ops - before.write_ops, 1);
+	CHECK_INT(st->flushes - before.flushes, 1);
+	teardown();
+	return NULL;
+}
+
 static const char *test_read_only(void)
 {
 	uint8_t buf[512];
@@ -182,6 +210,7 @@ static const char *test_read_only(void)
 static const char *test_no_status_byte(void)
 {
 	uint16_t *avail = (uint16_t *)(ram + AVAIL_GPA);
+	uint64_t resets;
 	int saved, null;
 
 	CHECK_INT(setup(false), 0);
@@ -191,11 +220,14 @@ static const char *test_no_status_byte(void)
 	saved = dup(STDERR_FILENO);
 	null = open("/dev/null", O_WRONLY);
 	dup2(null, STDERR_FILENO);
+	resets = dev->stats->needs_reset;
 	wr(0x050, 0);
+	wr(0x050, 0);		/* already broken: no second event */
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	close(null);
 	CHECK_INT(rd(0x070) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	CHECK_INT(dev->stats->needs_reset - resets, 1);
 	teardown();
 	return NULL;
 }
@@ -224,6 +256,7 @@ int main(void)
 	static const struct check_case cases[] = {
 		{ "virtio-blk-read-write-flush-id", test_read_write },
 		{ "virtio-blk-sector-ranges", test_sector_ranges },
+		{ "virtio-blk-counters", test_counters },
 		{ "virtio-blk-read-only", test_read_only },
 		{ "virtio-blk-no-status-byte", test_no_status_byte },
 		{ "virtio-blk-missing-disk", test_missing_disk },

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/virtio/console.c vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/log.c vmm/lib/evloop.c */
+/* unit-sources: vmm/virtio/console.c vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/log.c vmm/lib/evloop.c vmm/run/stats.c */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

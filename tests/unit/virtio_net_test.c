@@ -1,4 +1,4 @@
-/* unit-sources: vmm/virtio/net.c vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/evloop.c vmm/lib/log.c */
+/* unit-sources: vmm/virtio/net.c vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/evloop.c vmm/lib/log.c vmm/run/stats.c */
 /*
  * virtio-net on a fake guest, with a backend that is one end of a datagram socketpair: the test reads what the
  * guest sent from the other end and writes frames for the guest into it, and runs the event loop by hand.
@@ -35,6 +35,7 @@ static struct vm vm;
 static struct evloop loop;
 static struct virtio_dev *dev;
 static int peer = -1;
+static struct net_backend *backend;
 static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
 struct pair_backend {
@@ -95,6 +96,7 @@ static int setup(void)
 	pb->be = (struct net_backend){ .ops = &pair_ops, .rx_fd = sv[0] };
 	pb->fd = sv[0];
 	peer = sv[1];
+	backend = &pb->be;
 	memset(ram, 0, sizeof(ram));
 	vm = (struct vm){ .ram = ram, .ram_size = RAM_SIZE, .low_size = RAM_SIZE, .vm_fd = -1, .kvm_fd = -1 };
 	iotrap_init(&vm.io);
@@ -271,6 +273,42 @@ static const char *test_receive_into_readable_is_violation(void)
 	return NULL;
 }
 
+/* Frames and bytes each way; a frame the backend refused is a drop. The backend counts into the same place. */
+static const char *test_counters(void)
+{
+	struct stats_net *st;
+	uint64_t tx_bytes, tx_packets, tx_dropped, rx_bytes, rx_packets;
+	uint8_t frame[100] = { 0 };
+
+	CHECK_INT(setup(), 0);
+	st = &dev->stats->net;
+	CHECK(backend->stats == st);
+	tx_bytes = st->tx_bytes, tx_packets = st->tx_packets, tx_dropped = st->tx_dropped;
+	rx_bytes = st->rx_bytes, rx_packets = st->rx_packets;
+	set_desc(TX_DESC, 0, BUF_GPA, HDR + 60, 0, 0);
+	make_avail(TX_AVAIL, 0);
+	wr(0x050, 1);
+	CHECK_INT(read(peer, frame, sizeof(frame)), 60);
+	post_rx(0, VIRTQ_DESC_F_WRITE);
+	CHECK_INT(write(peer, frame, sizeof(frame)), sizeof(frame));
+	pump();
+	CHECK_INT(used_idx(RX_USED), 1);
+	/* the other end is gone: the next frame is lost on the wire */
+	close(peer);
+	peer = -1;
+	set_desc(TX_DESC, 1, BUF_GPA, HDR + 60, 0, 0);
+	make_avail(TX_AVAIL, 1);
+	wr(0x050, 1);
+	CHECK_INT(used_idx(TX_USED), 2);
+	CHECK_INT(st->tx_bytes - tx_bytes, 60);
+	CHECK_INT(st->tx_packets - tx_packets, 1);
+	CHECK_INT(st->tx_dropped - tx_dropped, 1);
+	CHECK_INT(st->rx_bytes - rx_bytes, sizeof(frame));
+	CHECK_INT(st->rx_packets - rx_packets, 1);
+	teardown();
+	return NULL;
+}
+
 int main(void)
 {
 	static const struct check_case cases[] = {
@@ -280,6 +318,7 @@ int main(void)
 		{ "virtio-net-receive", test_receive },
 		{ "virtio-net-receive-waits-for-buffers", test_receive_waits_for_buffers },
 		{ "virtio-net-receive-into-readable", test_receive_into_readable_is_violation },
+		{ "virtio-net-counters", test_counters },
 	};
 
 	return check_main(cases, sizeof(cases) / sizeof(cases[0]));

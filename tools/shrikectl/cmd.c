@@ -137,7 +137,7 @@ static int cmd_dominfo(const struct opts *o, char **args, int nargs)
 	char path[128], buf[256], what[64];
 	struct api_reply r;
 	struct json j;
-	unsigned long long balloon;
+	unsigned long long balloon, cpu_ms;
 	int rc, s;
 
 	(void)nargs;
@@ -161,6 +161,13 @@ static int cmd_dominfo(const struct opts *o, char **args, int nargs)
 	row("Uptime:", buf);
 	row_u("Restarts:", json_uint(&j, json_get(&j, 0, "restarts"), 0), "");
 	s = json_get(&j, 0, "stats");
+	cpu_ms = json_uint(&j, json_get(&j, s, "cpu_ms"), 0);
+	snprintf(buf, sizeof(buf), "%llu.%01llus", cpu_ms / 1000, cpu_ms % 1000 / 100);
+	row("CPU time:", buf);
+	row_u("Used memory:", json_uint(&j, json_get(&j, s, "ram_resident_kib"), 0), "KiB");
+	row_u("VMM memory:", json_uint(&j, json_get(&j, s, "vmm_memory_kib"), 0), "KiB");
+	if (balloon)
+		row_u("Balloon actual:", json_uint(&j, json_get(&j, s, "balloon_actual_mib"), 0), "MiB");
 	row_u("vCPU exits:", json_uint(&j, json_get(&j, s, "vcpu_exits"), 0), "");
 	row_u("Disk read:", json_uint(&j, json_get(&j, s, "disk_read_bytes"), 0), "bytes");
 	row_u("Disk written:", json_uint(&j, json_get(&j, s, "disk_write_bytes"), 0), "bytes");

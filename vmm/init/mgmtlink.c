@@ -16,6 +16,7 @@
 
 #include "init/bootconf.h"
 #include "init/mgmtlink.h"
+#include "init/procscan.h"
 #include "lib/log.h"
 #include "mgmt/proto.h"
 
@@ -332,8 +333,15 @@ static uint32_t proto_state(const struct guest *g)
 	}
 }
 
+_Static_assert(CONFIG_MAX_GUESTS <= PROTO_MAX_LISTED && GUEST_MAX_DISKS <= PROTO_MAX_DISKS &&
+	       GUEST_MAX_NICS <= PROTO_MAX_NICS, "every guest, disk and NIC of a config has its place in the answers");
+
+/* info is zeroed by the caller. */
 static void fill_info(const struct guest *g, struct proto_guest_info *info)
 {
+	struct procscan_memory mem;
+	long long cpu_ms;
+
 	snprintf(info->name, sizeof(info->name), "%s", g->cfg->name);
 	info->state = proto_state(g);
 	info->vcpus = g->cfg->vcpus;
@@ -345,6 +353,15 @@ static void fill_info(const struct guest *g, struct proto_guest_info *info)
 	info->watchdog_resets = g->exits[RESTART_EXIT_WATCHDOG];
 	if (g->has_exited)
 		snprintf(info->last_exit, sizeof(info->last_exit), "%s", restart_exit_name(g->last_exit));
+	statsmap_read(&g->stats, info);
+	if (g->pid <= 0)
+		return;
+	cpu_ms = procscan_cpu_ms("/proc", g->pid);
+	info->cpu_ms = cpu_ms > 0 ? (uint64_t)cpu_ms : 0;
+	if (procscan_vmm_memory("/proc", g->pid, g->cfg->memory, &mem) == 0) {
+		info->vmm_memory_kib = mem.vmm_kib;
+		info->ram_resident_kib = mem.guest_kib;
+	}
 }
 
 static struct guest *find(struct supervisor *sv, const char *name)

@@ -12,11 +12,17 @@
 int procscan_zombies(const char *proc_dir, pid_t *pids, unsigned int max);
 
 /*
- * What a guest's VMM process holds in memory besides the guest's RAM: the resident size of every mapping of pid
- * (proc_dir/PID/smaps) except those exactly guest_bytes long, which is how run maps the guest's RAM. It is the
- * VMM's own cost (code, heap, device and network buffers), the figure tests/bench/vmm reports too. Returns KiB,
- * or -errno.
+ * What a guest's VMM process holds in memory, from proc_dir/PID/smaps: the guest's RAM is every mapping exactly
+ * guest_bytes long (which is how run maps it), the rest is the VMM's own cost (code, heap, device and network
+ * buffers), the figure tests/bench/vmm reports too. Resident sizes, in KiB. Returns 0 or -errno.
  */
-long procscan_vmm_private_kib(const char *proc_dir, pid_t pid, unsigned long long guest_bytes);
+struct procscan_memory {
+	unsigned long long vmm_kib;	/* besides the guest's RAM */
+	unsigned long long guest_kib;	/* of the guest's RAM: what the guest touched and did not give back */
+};
+int procscan_vmm_memory(const char *proc_dir, pid_t pid, unsigned long long guest_bytes, struct procscan_memory *m);
+
+/* The CPU time (user and system) pid used so far, from proc_dir/PID/stat, in milliseconds; or -errno. */
+long long procscan_cpu_ms(const char *proc_dir, pid_t pid);
 
 #endif

@@ -175,7 +175,8 @@ static int attach_taps(const struct guest *g)
 }
 
 /* The child's side of a start: never returns. */
-static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_args *a, int in, int out, int err)
+static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_args *a, int in, int out, int err,
+			       int stats)
 {
 	sigset_t keep;
 
@@ -204,6 +205,8 @@ static _Noreturn void exec_vmm(const struct guest *g, const struct supervisor_ar
 		close(err);
 	if (chdir("/") < 0)
 		_exit(127);
+	if (stats >= 0)
+		fcntl(stats, F_SETFD, 0);	/* the one descriptor besides 0-2 that the VMM keeps */
 	/* execv() takes char *const[] for historical reasons; it does not write to the strings. */
 	execv("/proc/self/exe", (char *const *)(uintptr_t)a->argv);
 	execv("/bin/shrike", (char *const *)(uintptr_t)a->argv);
@@ -237,7 +240,7 @@ static int watch_pipe(struct supervisor *sv, const struct guest *g, int fd)
 int supervisor_guest_start(struct supervisor *sv, struct guest *g)
 {
 	static struct supervisor_args args;	/* 20 KiB: not on the PID 1's stack */
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 }, ret;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 }, ret, stats = -1;
 	pid_t pid;
 
 	if (!g->history.buf) {
@@ -252,6 +255,11 @@ int supervisor_guest_start(struct supervisor *sv, struct guest *g)
 		ret = write_user_data(sv, g->cfg);
 	if (!ret)
 		ret = attach_taps(g);
+	/* Without its counters a guest still runs: statsmap_create() said why. */
+	if (!ret && (stats = statsmap_create(&g->stats, g->cfg->name)) >= 0) {
+		snprintf(args.stats_fd, sizeof(args.stats_fd), "%d", stats);
+		ret = supervisor_args_add(&args, "--stats-fd", args.stats_fd);
+	}
 	if (ret < 0)
 		goto fail;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
@@ -266,7 +274,9 @@ int supervisor_guest_start(struct supervisor *sv, struct guest *g)
 		goto close_pipes;
 	}
 	if (!pid)
-		exec_vmm(g, &args, in[0], out[1], err[1]);
+		exec_vmm(g, &args, in[0], out[1], err[1], stats);
+	if (stats >= 0)
+		close(stats);
 	close(out[1]);
 	close(err[1]);
 	close(in[0]);
@@ -288,6 +298,8 @@ close_pipes:
 	close_pipe(err);
 	close_pipe(in);
 fail:
+	if (stats >= 0)
+		close(stats);
 	/* A start that failed before a VMM ran counts as the VMM failing: the restart policy decides. */
 	g->starts++;
 	on_exit_status(sv, g, 1 << 8);
@@ -748,6 +760,7 @@ void supervisor_list(const struct supervisor *sv)
 int supervisor_show(struct supervisor *sv, const char *name)
 {
 	const struct guest *g = sv->configured ? supervisor_guest_find(sv, name) : NULL;
+	struct procscan_memory mem;
 	char buf[32];
 
 	if (!g) {
@@ -762,12 +775,8 @@ int supervisor_show(struct supervisor *sv, const char *name)
 		      "failures-in-window=%u\n", name, g->exits[RESTART_EXIT_POWEROFF], g->exits[RESTART_EXIT_REBOOT],
 		      g->exits[RESTART_EXIT_CRASH], g->exits[RESTART_EXIT_STOPPED], g->exits[RESTART_EXIT_ERROR],
 		      g->exits[RESTART_EXIT_SIGNAL], g->exits[RESTART_EXIT_WATCHDOG], g->failures.count);
-	if (g->pid > 0) {
-		long kib = procscan_vmm_private_kib("/proc", g->pid, g->cfg->memory);
-
-		if (kib >= 0)
-			conout_printf(sv->con, "%s: vmm memory %ld KiB besides the guest's RAM\n", name, kib);
-	}
+	if (g->pid > 0 && procscan_vmm_memory("/proc", g->pid, g->cfg->memory, &mem) == 0)
+		conout_printf(sv->con, "%s: vmm memory %llu KiB besides the guest's RAM\n", name, mem.vmm_kib);
 	conout_printf(sv->con, "%s: console history %llu bytes kept of %llu\n", name,
 		      (unsigned long long)(g->history.buf ? g->history.end - ring_start(&g->history) : 0),
 		      (unsigned long long)(g->history.buf ? g->history.end : 0));

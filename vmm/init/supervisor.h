@@ -9,6 +9,7 @@
 #include "config/partition.h"
 #include "init/conout.h"
 #include "init/restart.h"
+#include "init/statsmap.h"
 #include "lib/ring.h"
 
 /*
@@ -44,6 +45,7 @@ struct guest {
 	uint64_t line_ms;		/* when line[] got its first byte; shown at line_ms + SUPERVISOR_HOLD_MS */
 	struct conout_lines messages;	/* the VMM's messages, each shown on a line of its own */
 	struct ring history;
+	struct statsmap stats;		/* its VMM's counters, of the current or last run */
 	bool stop_requested;		/* the exit under way was asked for: do not restart */
 	bool start_after_stop;		/* ... except that a reboot was asked for: start it again */
 	bool killed;			/* SIGKILL sent after the shutdown timeout */

@@ -119,6 +119,7 @@ static void apply_switch(struct supervisor *sv)
 			continue;
 		log_info("guest %s: removed by the new configuration", old_guests[i].cfg->name);
 		ring_free(&old_guests[i].history);
+		statsmap_release(&old_guests[i].stats);
 	}
 	sv->norder = config_start_order(&sv->cfg, sv->order);
 	if (sv->watch && sv->watch->reindex)

@@ -17,7 +17,7 @@ static int add_arg(struct supervisor_args *a, const char *word)
 	return 0;
 }
 
-static int add_opt(struct supervisor_args *a, const char *opt, const char *value)
+int supervisor_args_add(struct supervisor_args *a, const char *opt, const char *value)
 {
 	int ret = add_arg(a, opt);
 
@@ -88,23 +88,23 @@ static int metadata(const struct config_guest *c, const struct config_nic *user,
 	int ret = 0;
 
 	snprintf(a->meta_name, sizeof(a->meta_name), "name=%s", c->name);
-	ret |= add_opt(a, "--metadata", a->meta_name);
+	ret |= supervisor_args_add(a, "--metadata", a->meta_name);
 	snprintf(a->meta_vcpus, sizeof(a->meta_vcpus), "vcpus=%u", c->vcpus);
-	ret |= add_opt(a, "--metadata", a->meta_vcpus);
+	ret |= supervisor_args_add(a, "--metadata", a->meta_vcpus);
 	/* Bytes: a number a script can use as it is, unlike the config's "256M". */
 	snprintf(a->meta_memory, sizeof(a->meta_memory), "memory=%llu", (unsigned long long)c->memory);
-	ret |= add_opt(a, "--metadata", a->meta_memory);
+	ret |= supervisor_args_add(a, "--metadata", a->meta_memory);
 	snprintf(a->meta_cmdline, sizeof(a->meta_cmdline), "cmdline=%s", c->cmdline);
-	ret |= add_opt(a, "--metadata", a->meta_cmdline);
+	ret |= supervisor_args_add(a, "--metadata", a->meta_cmdline);
 	snprintf(a->meta_autostart, sizeof(a->meta_autostart), "autostart=%s", c->autostart ? "yes" : "no");
-	ret |= add_opt(a, "--metadata", a->meta_autostart);
+	ret |= supervisor_args_add(a, "--metadata", a->meta_autostart);
 	snprintf(a->meta_mac, sizeof(a->meta_mac), "mac=%s", mac_text(user->mac, mac, sizeof(mac)));
-	ret |= add_opt(a, "--metadata", a->meta_mac);
+	ret |= supervisor_args_add(a, "--metadata", a->meta_mac);
 	snprintf(a->meta_address, sizeof(a->meta_address), "address=%s", ipv4(user->address, addr, sizeof(addr)));
-	ret |= add_opt(a, "--metadata", a->meta_address);
+	ret |= supervisor_args_add(a, "--metadata", a->meta_address);
 	if (c->user_data[0]) {
 		snprintf(a->user_data, sizeof(a->user_data), "%s/%s.user-data", SUPERVISOR_CTL_DIR, c->name);
-		ret |= add_opt(a, "--user-data", a->user_data);
+		ret |= supervisor_args_add(a, "--user-data", a->user_data);
 	}
 	return ret;
 }
@@ -121,10 +121,10 @@ int supervisor_build_args(const struct config_guest *c, unsigned int index, cons
 	ret |= add_arg(a, "shrike");
 	ret |= add_arg(a, "run");
 	snprintf(a->kernel, sizeof(a->kernel), "%s/%s", BOOTCONF_DATA_DIR, c->kernel);
-	ret |= add_opt(a, "--kernel", a->kernel);
+	ret |= supervisor_args_add(a, "--kernel", a->kernel);
 	if (c->initrd[0]) {
 		snprintf(a->initrd, sizeof(a->initrd), "%s/%s", BOOTCONF_DATA_DIR, c->initrd);
-		ret |= add_opt(a, "--initrd", a->initrd);
+		ret |= supervisor_args_add(a, "--initrd", a->initrd);
 	}
 	/* Without a console= the guest says nothing the ring could keep; quiet, since every UART byte is an exit. */
 	if (has_console(c->cmdline))
@@ -132,17 +132,17 @@ int supervisor_build_args(const struct config_guest *c, unsigned int index, cons
 	else
 		snprintf(a->cmdline, sizeof(a->cmdline), "console=%s quiet%s%s",
 			 c->console == CONFIG_CONSOLE_VIRTIO ? "hvc0" : "ttyS0", c->cmdline[0] ? " " : "", c->cmdline);
-	ret |= add_opt(a, "--cmdline", a->cmdline);
+	ret |= supervisor_args_add(a, "--cmdline", a->cmdline);
 	snprintf(a->mem, sizeof(a->mem), "%lluM", (unsigned long long)(c->memory >> 20));
-	ret |= add_opt(a, "--mem", a->mem);
+	ret |= supervisor_args_add(a, "--mem", a->mem);
 	snprintf(a->vcpus, sizeof(a->vcpus), "%u", c->vcpus);
-	ret |= add_opt(a, "--vcpus", a->vcpus);
-	ret |= add_opt(a, "--console", c->console == CONFIG_CONSOLE_VIRTIO ? "virtio" : "serial");
+	ret |= supervisor_args_add(a, "--vcpus", a->vcpus);
+	ret |= supervisor_args_add(a, "--console", c->console == CONFIG_CONSOLE_VIRTIO ? "virtio" : "serial");
 	/* reset is the VMM's default: only the others are passed (a VMM built without the watchdog refuses them). */
 	if (c->watchdog != CONFIG_WATCHDOG_RESET)
-		ret |= add_opt(a, "--watchdog-action", c->watchdog == CONFIG_WATCHDOG_NONE ? "none" : "poweroff");
+		ret |= supervisor_args_add(a, "--watchdog-action", c->watchdog == CONFIG_WATCHDOG_NONE ? "none" : "poweroff");
 	snprintf(a->control, sizeof(a->control), "%s/%s.ctl", SUPERVISOR_CTL_DIR, c->name);
-	ret |= add_opt(a, "--control", a->control);
+	ret |= supervisor_args_add(a, "--control", a->control);
 	for (i = 0; i < c->ndisks && !ret; i++) {
 		const struct config_disk *d = &c->disks[i];
 
@@ -158,7 +158,7 @@ int supervisor_build_args(const struct config_guest *c, unsigned int index, cons
 			snprintf(a->disks[i], sizeof(a->disks[i]), "%s/%s%s", BOOTCONF_DATA_DIR, d->path,
 				 d->ro ? ",ro" : "");
 		}
-		ret = add_opt(a, "--disk", a->disks[i]);
+		ret = supervisor_args_add(a, "--disk", a->disks[i]);
 	}
 	for (i = 0; i < c->nnics && !ret; i++) {
 		const struct config_nic *n = &c->nics[i];
@@ -174,7 +174,7 @@ int supervisor_build_args(const struct config_guest *c, unsigned int index, cons
 				 i, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 		}
 		if (!ret)
-			ret = add_opt(a, "--net", a->nics[i]);
+			ret = supervisor_args_add(a, "--net", a->nics[i]);
 	}
 	if (!ret && user)
 		ret = metadata(c, user, a);

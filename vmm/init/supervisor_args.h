@@ -24,9 +24,12 @@ struct supervisor_args {
 	char meta_name[8 + CONFIG_NAME_MAX], meta_vcpus[16], meta_memory[32], meta_cmdline[16 + CONFIG_CMDLINE_MAX];
 	char meta_autostart[16], meta_mac[32], meta_address[32];
 	char user_data[sizeof(SUPERVISOR_CTL_DIR) + CONFIG_NAME_MAX + 16];
+	char stats_fd[16];		/* added at the start: the descriptor is made then */
 };
 int supervisor_build_args(const struct config_guest *c, unsigned int index, const char *partlabel_sysfs,
 			  struct supervisor_args *a);
+/* Appends "opt value" to a built command line (value must live as long as a). Returns 0 or -E2BIG. */
+int supervisor_args_add(struct supervisor_args *a, const char *opt, const char *value);
 
 _Static_assert(sizeof(((struct supervisor_args *)0)->cmdline) <= GUEST_MAX_CMDLINE + 1,
 	       "a configured command line that run would refuse");

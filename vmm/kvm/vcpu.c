@@ -114,6 +114,7 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id, unsigned int 
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->run = MAP_FAILED;
+	vcpu->stats = stats_vcpu(id);
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->fd < 0)
 		return vcpu_fail(vcpu, "KVM_CREATE_VCPU");
@@ -291,11 +292,34 @@ static void log_crash(struct vcpu *vcpu, const char *what)
 		  (unsigned long long)s.idt.base, s.idt.limit, s.cs.selector);
 }
 
+static enum stats_exit exit_kind(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_IO:
+		return STATS_EXIT_IO;
+	case KVM_EXIT_MMIO:
+		return STATS_EXIT_MMIO;
+	case KVM_EXIT_INTR:
+		return STATS_EXIT_INTR;
+	case KVM_EXIT_SHUTDOWN:
+		return STATS_EXIT_SHUTDOWN;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return STATS_EXIT_SYSTEM_EVENT;
+	case KVM_EXIT_FAIL_ENTRY:
+		return STATS_EXIT_FAIL_ENTRY;
+	case KVM_EXIT_INTERNAL_ERROR:
+		return STATS_EXIT_INTERNAL_ERROR;
+	default:
+		return STATS_EXIT_OTHER;
+	}
+}
+
 /* Handles one exit; returns false once the vCPU should stop. */
 static bool handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
+	stats_add(&vcpu->stats->exits[exit_kind(run->exit_reason)], 1);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(vcpu);
@@ -362,6 +386,8 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				stats_add(&vcpu->stats->exits[STATS_EXIT_INTR], 1);
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vcpu_fail(vcpu, "KVM_RUN");

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kvm/vm.h"
+#include "run/stats.h"
 
 struct vcpu {
 	struct vm *vm;
@@ -15,6 +16,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	_Atomic bool started;	/* set by the main thread, read by pause on the event thread */
+	struct stats_vcpu *stats;	/* its exits, by reason */
 };
 
 /* Creates vCPU `id` of nr_vcpus with its CPUID, MSRs and LAPIC set up. Returns 0 or -errno (logged). */

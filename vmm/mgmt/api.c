@@ -236,6 +236,93 @@ static void last_exit_json(struct json_writer *w, const char *last_exit)
 		json_null(w);
 }
 
+static void uint_field(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_key(w, key);
+	json_uint(w, v);
+}
+
+/* The VMM's counters and its process's figures (docs/api.md, GET /v1/guests/{name}); the totals came first. */
+static void stats_json(struct json_writer *w, const struct proto_guest_info *g)
+{
+	uint64_t disk_read = 0, disk_write = 0, net_rx = 0, net_tx = 0, exits = 0;
+	char name[16];
+	uint32_t i;
+
+	for (i = 0; i < g->ndisks; i++) {
+		disk_read += g->disks[i].read_bytes;
+		disk_write += g->disks[i].write_bytes;
+	}
+	for (i = 0; i < g->nnics; i++) {
+		net_rx += g->nics[i].rx_bytes;
+		net_tx += g->nics[i].tx_bytes;
+	}
+	for (i = 0; i < PROTO_EXIT_COUNT; i++)
+		exits += g->exits[i];
+	json_key(w, "stats");
+	json_object_begin(w);
+	uint_field(w, "vcpu_exits", exits);
+	uint_field(w, "disk_read_bytes", disk_read);
+	uint_field(w, "disk_write_bytes", disk_write);
+	uint_field(w, "net_rx_bytes", net_rx);
+	uint_field(w, "net_tx_bytes", net_tx);
+	uint_field(w, "console_dropped_bytes", g->console_dropped_bytes);
+	uint_field(w, "watchdog_resets", g->watchdog_resets);
+	uint_field(w, "vmm_console_dropped_bytes", g->vmm_console_dropped_bytes);
+	uint_field(w, "cpu_ms", g->cpu_ms);
+	uint_field(w, "vmm_memory_kib", g->vmm_memory_kib);
+	uint_field(w, "ram_resident_kib", g->ram_resident_kib);
+	uint_field(w, "balloon_actual_mib", g->balloon_actual_mib);
+	json_key(w, "exits");
+	json_object_begin(w);
+	for (i = 0; i < PROTO_EXIT_COUNT; i++)
+		uint_field(w, proto_exit_name(i), g->exits[i]);
+	json_object_end(w);
+	json_key(w, "disks");
+	json_array_begin(w);
+	for (i = 0; i < g->ndisks; i++) {
+		const struct proto_disk_stats *d = &g->disks[i];
+
+		json_object_begin(w);
+		snprintf(name, sizeof(name), "vd%c", 'a' + (int)i);
+		json_key(w, "name");
+		json_string(w, name);
+		uint_field(w, "read_bytes", d->read_bytes);
+		uint_field(w, "read_ops", d->read_ops);
+		uint_field(w, "write_bytes", d->write_bytes);
+		uint_field(w, "write_ops", d->write_ops);
+		uint_field(w, "flushes", d->flushes);
+		uint_field(w, "needs_reset", d->needs_reset);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	json_key(w, "nics");
+	json_array_begin(w);
+	for (i = 0; i < g->nnics; i++) {
+		const struct proto_nic_stats *n = &g->nics[i];
+
+		json_object_begin(w);
+		snprintf(name, sizeof(name), "eth%u", i);
+		json_key(w, "name");
+		json_string(w, name);
+		uint_field(w, "rx_bytes", n->rx_bytes);
+		uint_field(w, "rx_packets", n->rx_packets);
+		uint_field(w, "rx_dropped", n->rx_dropped);
+		uint_field(w, "tx_bytes", n->tx_bytes);
+		uint_field(w, "tx_packets", n->tx_packets);
+		uint_field(w, "tx_dropped", n->tx_dropped);
+		uint_field(w, "needs_reset", n->needs_reset);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	json_key(w, "needs_reset");
+	json_object_begin(w);
+	for (i = 0; i < PROTO_DEVICE_COUNT; i++)
+		uint_field(w, proto_device_name(i), g->needs_reset[i]);
+	json_object_end(w);
+	json_object_end(w);
+}
+
 static void guest_json(struct json_writer *w, const struct proto_guest_info *g)
 {
 	json_key(w, "name");
@@ -255,6 +342,7 @@ static void guest_json(struct json_writer *w, const struct proto_guest_info *g)
 	json_key(w, "restarts");
 	json_uint(w, g->restarts);
 	last_exit_json(w, g->last_exit);
+	stats_json(w, g);
 }
 
 static void host_json(struct json_writer *w, const struct proto_host_info *h)
@@ -430,23 +518,6 @@ static void guest_answer(const struct proto_hdr *reply, struct api_result *res)
 	json_init(&w, body, sizeof(body));
 	json_object_begin(&w);
 	guest_json(&w, &d->info);
-	json_key(&w, "stats");
-	json_object_begin(&w);
-	json_key(&w, "vcpu_exits");
-	json_uint(&w, d->info.vcpu_exits);
-	json_key(&w, "disk_read_bytes");
-	json_uint(&w, d->info.disk_read_bytes);
-	json_key(&w, "disk_write_bytes");
-	json_uint(&w, d->info.disk_write_bytes);
-	json_key(&w, "net_rx_bytes");
-	json_uint(&w, d->info.net_rx_bytes);
-	json_key(&w, "net_tx_bytes");
-	json_uint(&w, d->info.net_tx_bytes);
-	json_key(&w, "console_dropped_bytes");
-	json_uint(&w, d->info.console_dropped_bytes);
-	json_key(&w, "watchdog_resets");
-	json_uint(&w, d->info.watchdog_resets);
-	json_object_end(&w);
 	json_key(&w, "config");
 	json_string_len(&w, d->config, d->config_len);
 	json_object_end(&w);

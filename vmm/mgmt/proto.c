@@ -3,12 +3,24 @@
 
 #include "mgmt/proto.h"
 
+_Static_assert(sizeof(struct proto_hdr) + sizeof(struct proto_guest_list) +
+	       PROTO_MAX_LISTED * sizeof(struct proto_guest_info) <= PROTO_MSG_MAX, "a full guest list fits a message");
+
 static const char *const state_names[PROTO_STATE_COUNT] = {
 	"stopped", "starting", "running", "paused", "stopping", "crashed",
 };
 
 static const char *const action_names[PROTO_ACTION_COUNT] = {
 	"start", "shutdown", "reboot", "destroy", "pause", "resume",
+};
+
+/* Label values in /metrics and keys in JSON. */
+static const char *const exit_names[PROTO_EXIT_COUNT] = {
+	"io", "mmio", "intr", "shutdown", "system_event", "fail_entry", "internal_error", "other",
+};
+
+static const char *const device_names[PROTO_DEVICE_COUNT] = {
+	"rng", "balloon", "console",
 };
 
 /* The keys of PUT /v1/config's answer. */
@@ -29,6 +41,16 @@ const char *proto_state_name(uint32_t state)
 const char *proto_action_name(uint32_t action)
 {
 	return action < PROTO_ACTION_COUNT ? action_names[action] : "unknown";
+}
+
+const char *proto_exit_name(uint32_t exit)
+{
+	return exit < PROTO_EXIT_COUNT ? exit_names[exit] : "unknown";
+}
+
+const char *proto_device_name(uint32_t device)
+{
+	return device < PROTO_DEVICE_COUNT ? device_names[device] : "unknown";
 }
 
 int proto_action_parse(const char *name)
@@ -90,7 +112,8 @@ static int data_ok(const void *p, size_t payload)
 
 static int info_ok(const struct proto_guest_info *g)
 {
-	return name_ok(g->name) && g->state < PROTO_STATE_COUNT && g->autostart <= 1 && exit_ok(g->last_exit);
+	return name_ok(g->name) && g->state < PROTO_STATE_COUNT && g->autostart <= 1 && exit_ok(g->last_exit) &&
+	       g->has_counters <= 1 && !g->reserved && g->ndisks <= PROTO_MAX_DISKS && g->nnics <= PROTO_MAX_NICS;
 }
 
 static int request_ok(uint16_t type, const unsigned char *p, size_t payload)
@@ -155,7 +178,7 @@ static int reply_ok(uint16_t type, int32_t status, const unsigned char *p, size_
 	case PROTO_GUEST_LIST: {
 		const struct proto_guest_list *l = (const void *)p;
 
-		if (payload < sizeof(*l) || l->count > PROTO_MAX_GUESTS || l->reserved ||
+		if (payload < sizeof(*l) || l->count > PROTO_MAX_LISTED || l->reserved ||
 		    !counted_ok(payload, sizeof(*l), (uint64_t)l->count * sizeof(l->guests[0])))
 			return 0;
 		for (i = 0; i < l->count; i++)

@@ -24,7 +24,10 @@
 #define PROTO_MSG_MAX 65536		/* one datagram; the largest payload is the config text */
 #define PROTO_NAME_MAX 32		/* guest name, with its NUL */
 #define PROTO_EXIT_MAX 16		/* exit reason ("watchdog"), with its NUL */
-#define PROTO_MAX_GUESTS 64
+#define PROTO_MAX_GUESTS 64		/* in a config result: the new guests and the removed ones */
+#define PROTO_MAX_LISTED 32		/* in a guest list: the config's limit (CONFIG_MAX_GUESTS) */
+#define PROTO_MAX_DISKS 8
+#define PROTO_MAX_NICS 8
 #define PROTO_DATA_MAX (PROTO_MSG_MAX - sizeof(struct proto_hdr) - sizeof(struct proto_data))
 #define PROTO_INPUT_MAX 4096		/* console input per message */
 
@@ -127,6 +130,42 @@ struct proto_console_input {
 	char data[];
 };
 
+/* VM exits by reason (the reasons the VMM's vCPU loop tells apart). */
+enum proto_exit {
+	PROTO_EXIT_IO,
+	PROTO_EXIT_MMIO,
+	PROTO_EXIT_INTR,
+	PROTO_EXIT_SHUTDOWN,
+	PROTO_EXIT_SYSTEM_EVENT,
+	PROTO_EXIT_FAIL_ENTRY,
+	PROTO_EXIT_INTERNAL_ERROR,
+	PROTO_EXIT_OTHER,
+	PROTO_EXIT_COUNT
+};
+
+/* The virtio devices a guest has at most once, besides its disks and NICs. */
+enum proto_device {
+	PROTO_DEVICE_RNG,
+	PROTO_DEVICE_BALLOON,
+	PROTO_DEVICE_CONSOLE,
+	PROTO_DEVICE_COUNT
+};
+
+/* Disk n is the guest's /dev/vd('a' + n): the config's disks in their order. */
+struct proto_disk_stats {
+	uint64_t read_bytes, read_ops;
+	uint64_t write_bytes, write_ops;
+	uint64_t flushes;
+	uint64_t needs_reset;		/* times the device stopped for a driver that broke the rules */
+};
+
+/* NIC n is the config's NIC n, called eth<n> in the API. rx is towards the guest, tx from it. */
+struct proto_nic_stats {
+	uint64_t rx_bytes, rx_packets, rx_dropped;
+	uint64_t tx_bytes, tx_packets, tx_dropped;
+	uint64_t needs_reset;
+};
+
 struct proto_guest_info {
 	char name[PROTO_NAME_MAX];
 	uint32_t state;			/* enum proto_guest_state */
@@ -136,18 +175,31 @@ struct proto_guest_info {
 	uint32_t autostart;
 	uint32_t restarts;		/* since boot */
 	uint64_t uptime_ms;		/* of the current run, 0 when stopped */
-	uint64_t vcpu_exits;
-	uint64_t disk_read_bytes;
-	uint64_t disk_write_bytes;
-	uint64_t net_rx_bytes;
-	uint64_t net_tx_bytes;
-	uint64_t console_dropped_bytes;
+	uint64_t console_dropped_bytes;	/* console output older than what PID 1's history ring keeps */
 	uint64_t watchdog_resets;	/* exits because the guest's watchdog expired, since boot */
 	char last_exit[PROTO_EXIT_MAX];	/* why its VMM last ended (docs/supervisor.md), "" if it never did */
+	/* The running VMM process, from /proc; 0 while none runs. */
+	uint64_t cpu_ms;		/* user and system time */
+	uint64_t vmm_memory_kib;	/* resident besides the guest's RAM: the VMM's own cost */
+	uint64_t ram_resident_kib;	/* the guest's RAM that the host backs with pages now */
+	/*
+	 * The VMM's counters (docs/vmm.md, Counters) of its current or, once it ended, last run: they start at 0 with
+	 * each start. has_counters 0: no VMM wrote any yet, and all of these are 0.
+	 */
+	uint32_t has_counters;
+	uint32_t reserved;		/* 0 */
+	uint32_t ndisks;		/* at most PROTO_MAX_DISKS */
+	uint32_t nnics;			/* at most PROTO_MAX_NICS */
+	uint64_t balloon_actual_mib;	/* memory the guest has given back */
+	uint64_t vmm_console_dropped_bytes;	/* output the VMM dropped because PID 1 read it too slowly */
+	uint64_t exits[PROTO_EXIT_COUNT];
+	uint64_t needs_reset[PROTO_DEVICE_COUNT];
+	struct proto_disk_stats disks[PROTO_MAX_DISKS];
+	struct proto_nic_stats nics[PROTO_MAX_NICS];
 };
 
 struct proto_guest_list {
-	uint32_t count;			/* at most PROTO_MAX_GUESTS */
+	uint32_t count;			/* at most PROTO_MAX_LISTED */
 	uint32_t reserved;
 	struct proto_guest_info guests[];
 };
@@ -219,6 +271,8 @@ int proto_name_valid(const char *name);
 /* Names for JSON and metrics; "unknown" for values out of range. */
 const char *proto_state_name(uint32_t state);
 const char *proto_action_name(uint32_t action);
+const char *proto_exit_name(uint32_t exit);
+const char *proto_device_name(uint32_t device);
 /* The action for a name ("start"), or -EINVAL. */
 int proto_action_parse(const char *name);
 

@@ -4,6 +4,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "run/stats.h"
+
 /*
  * Where a guest NIC's Ethernet frames go: a tap device on the host (net/tap.c) or the lwIP user network (net/user.c).
  * virtio-net talks only to this interface. Frames carry no virtio-net header here; the device adds and strips it.
@@ -22,6 +24,11 @@ struct net_backend_ops {
 struct net_backend {
 	const struct net_backend_ops *ops;
 	int rx_fd;		/* readable (epoll) while recv() has a frame waiting */
+	/*
+	 * The NIC's counters, set by virtio-net once it takes the backend (NULL before). The device counts what
+	 * passes and what send() refuses; the backend counts the frames for the guest that it has to drop.
+	 */
+	struct stats_net *stats;
 };
 
 #endif

@@ -43,7 +43,6 @@ struct user {
 	struct evloop_watch timer_w;
 	struct { uint8_t *buf; size_t len; } q[USER_QUEUE];
 	unsigned int qhead, qn;
-	unsigned long dropped_full, dropped_bad;
 };
 
 /*
@@ -69,12 +68,19 @@ static ip4_addr_t ip4(uint32_t host_order)
 	return a;
 }
 
+/* A frame for the guest that it will never see: its queue is full, memory ran out, or lwIP made it too long. */
+static void drop_rx(struct user *u)
+{
+	if (u->be.stats)
+		stats_add(&u->be.stats->rx_dropped, 1);
+}
+
 static void queue_frame(struct user *u, uint8_t *buf, size_t len)
 {
 	uint64_t one = 1;
 
 	if (u->qn == USER_QUEUE) {
-		u->dropped_full++;
+		drop_rx(u);
 		free(buf);
 		return;
 	}
@@ -91,7 +97,7 @@ static void to_guest(void *opaque, const uint8_t *frame, size_t len)
 	uint8_t *buf = malloc(len);
 
 	if (!buf) {
-		u->dropped_full++;
+		drop_rx(u);
 		return;
 	}
 	memcpy(buf, frame, len);
@@ -116,12 +122,12 @@ static err_t user_linkoutput(struct netif *n, struct pbuf *p)
 	uint8_t *buf;
 
 	if (p->tot_len > USER_FRAME_MAX) {
-		u->dropped_bad++;
+		drop_rx(u);
 		return ERR_OK;
 	}
 	buf = malloc(p->tot_len);
 	if (!buf) {
-		u->dropped_full++;
+		drop_rx(u);
 		return ERR_OK;
 	}
 	pbuf_copy_partial(p, buf, p->tot_len, 0);
@@ -174,7 +180,8 @@ static bool arp_special(struct user *u, const uint8_t *f, size_t len)
 	return true;
 }
 
-static void frame_input(struct user *u, struct pbuf *p)
+/* Takes p; returns 0, or -EPROTONOSUPPORT for a frame nobody here serves (the guest's send dropped it). */
+static int frame_input(struct user *u, struct pbuf *p)
 {
 	uint8_t *f = p->payload, reply[DHCP_REPLY_MAX];
 	size_t len = p->tot_len, n;
@@ -204,11 +211,13 @@ static void frame_input(struct user *u, struct pbuf *p)
 lwip:
 	if (u->netif.input(p, &u->netif) != ERR_OK)
 		pbuf_free(p);
-	return;
+	return 0;
 bad:
-	u->dropped_bad++;
+	pbuf_free(p);
+	return -EPROTONOSUPPORT;
 drop:
 	pbuf_free(p);
+	return 0;
 }
 
 static int user_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
@@ -216,7 +225,7 @@ static int user_send(struct net_backend *be, const struct iovec *iov, int iovcnt
 	struct user *u = (struct user *)be;
 	size_t len = 0, off = 0;
 	struct pbuf *p;
-	int i;
+	int i, ret;
 
 	for (i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len > USER_FRAME_MAX || len + iov[i].iov_len > USER_FRAME_MAX) {
@@ -227,7 +236,6 @@ static int user_send(struct net_backend *be, const struct iovec *iov, int iovcnt
 	}
 	pthread_mutex_lock(&user_lock);
 	if (len < 14 || len > USER_FRAME_MAX) {
-		u->dropped_bad++;
 		pthread_mutex_unlock(&user_lock);
 		return -EINVAL;
 	}
@@ -245,10 +253,10 @@ static int user_send(struct net_backend *be, const struct iovec *iov, int iovcnt
 		memcpy((uint8_t *)p->payload + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
-	frame_input(u, p);
+	ret = frame_input(u, p);
 	relay_run_pending(u->relay);
 	pthread_mutex_unlock(&user_lock);
-	return 0;
+	return ret;
 }
 
 static ssize_t user_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)

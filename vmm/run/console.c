@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "run/console.h"
+#include "run/stats.h"
 #include "lib/log.h"
 #include "virtio/console.h"
 
@@ -65,6 +66,8 @@ static void *console_writer(void *arg)
 			break;
 		n = ring_read(&c->history, &c->written, chunk, sizeof(chunk), &lost);
 		c->dropped += lost;
+		if (lost)
+			stats_console_dropped(lost);
 		pthread_mutex_unlock(&c->lock);
 		/* A reader that went away (EPIPE, EIO on a closed terminal) just stops getting output. */
 		if (c->out_fd >= 0 && !write_all(c->out_fd, chunk, n))

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,13 +304,14 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 		{ "console", required_argument, NULL, 'C' },
 		{ "control", required_argument, NULL, 'S' },
 		{ "watchdog-action", required_argument, NULL, 'W' },
+		{ "stats-fd", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
 	char *end;
 	int c;
 
-	*o = (struct run_opts){ .cmdline = RUN_DEFAULT_CMDLINE, .mem = RUN_DEFAULT_MEM, .vcpus = 1 };
+	*o = (struct run_opts){ .cmdline = RUN_DEFAULT_CMDLINE, .mem = RUN_DEFAULT_MEM, .vcpus = 1, .stats_fd = -1 };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -319,6 +321,15 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 		case 'c': o->cmdline = optarg; break;
 		case 'A': o->no_acpi = true; break;
 		case 'S': o->control = optarg; break;
+		case 'F':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 3 || n > INT_MAX) {
+				log_error("--stats-fd %s: expected a descriptor number from 3 on", optarg);
+				return -EINVAL;
+			}
+			o->stats_fd = (int)n;
+			break;
 		case 'W':
 			if (need_device("--watchdog-action", "ib700", "CONFIG_HW_WATCHDOG") < 0 ||
 			    ib700_parse_action(optarg, &o->watchdog) < 0)

@@ -36,6 +36,7 @@ struct run_opts {
 	bool virtio_console;		/* --console virtio: input goes to hvc0, not the UART */
 	const char *control;		/* --control PATH */
 	enum ib700_action watchdog;	/* --watchdog-action */
+	int stats_fd;			/* --stats-fd N: the counter area PID 1 reads (run/stats.h), -1 */
 	uint64_t start_ns;		/* CLOCK_MONOTONIC when run started, for the boot timer */
 };
 

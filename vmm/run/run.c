@@ -26,6 +26,7 @@
 #include "run/load.h"
 #include "run/opts.h"
 #include "run/run.h"
+#include "run/stats.h"
 
 static const char *const exit_names[] = {
 	[VM_RUNNING] = "still running",
@@ -303,6 +304,15 @@ int run_main(int argc, char **argv)
 		return RUN_EXIT_USAGE;
 	}
 	o.start_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	/* Before any device or vCPU takes its counter slot; the mapping outlives the descriptor. */
+	if (o.stats_fd >= 0) {
+		status = stats_attach(o.stats_fd);
+		close(o.stats_fd);
+		if (status < 0) {
+			run_opts_release(&o);
+			return RUN_EXIT_ERROR;
+		}
+	}
 	/* Blocked before any thread starts, so only the signalfd sees them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);

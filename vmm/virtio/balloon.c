@@ -179,6 +179,7 @@ static void balloon_notify(struct virtio_dev *dev, unsigned int qi)
 		b->stats_held = true;
 	}
 	le_put32(b->config + 4, b->actual > UINT32_MAX ? UINT32_MAX : (uint32_t)b->actual);
+	stats_set(&dev->stats->balloon.actual_bytes, b->actual * VIRTIO_BALLOON_PAGE);
 	if (used)
 		virtio_mmio_interrupt(dev, VIRTIO_MMIO_INT_VRING);
 	if (ret < 0)
@@ -195,6 +196,7 @@ static void balloon_reset(struct virtio_dev *dev)
 
 	b->actual = 0;
 	le_put32(b->config + 4, 0);
+	stats_set(&dev->stats->balloon.actual_bytes, 0);
 	b->stats_held = false;
 	b->stats_valid = 0;
 }
@@ -226,6 +228,7 @@ int virtio_balloon_set_target(struct virtio_dev *dev, uint64_t target_bytes)
 	pthread_mutex_lock(&dev->lock);
 	b->target = (uint32_t)pages;
 	le_put32(b->config, b->target);
+	stats_set(&dev->stats->balloon.target_bytes, (uint64_t)b->target * VIRTIO_BALLOON_PAGE);
 	dev->config_generation++;
 	/* A driver that is not running yet reads the target when it starts. */
 	if ((dev->status & VIRTIO_STATUS_DRIVER_OK) && !dev->broken)

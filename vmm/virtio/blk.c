@@ -126,9 +126,13 @@ static bool blk_range_ok(const struct blk *b, uint64_t sector, uint64_t len, uin
 	return len <= b->size - *off;
 }
 
-/* Serves one request; returns the status byte and sets *written to the data bytes given to the guest. */
+/*
+ * Serves one request; returns the status byte and sets *written to the data bytes given to the guest. Only what
+ * succeeded counts.
+ */
 static uint8_t blk_request(struct blk *b, const struct virtq_chain *c, uint64_t *written)
 {
+	struct stats_blk *st = &b->dev.stats->blk;
 	uint8_t header[BLK_HEADER_SIZE];
 	uint64_t sector, in_len, out_len, off;
 	uint32_t type, id_len;
@@ -147,13 +151,22 @@ static uint8_t blk_request(struct blk *b, const struct virtq_chain *c, uint64_t 
 		if (blk_transfer(b, c, 0, in_len, off, false) < 0)
 			return BLK_S_IOERR;
 		*written = in_len;
+		stats_add(&st->read_bytes, in_len);
+		stats_add(&st->read_ops, 1);
 		return BLK_S_OK;
 	case BLK_T_OUT:
 		if (b->read_only || !blk_range_ok(b, sector, out_len, &off))
 			return BLK_S_IOERR;
-		return blk_transfer(b, c, BLK_HEADER_SIZE, out_len, off, true) < 0 ? BLK_S_IOERR : BLK_S_OK;
+		if (blk_transfer(b, c, BLK_HEADER_SIZE, out_len, off, true) < 0)
+			return BLK_S_IOERR;
+		stats_add(&st->write_bytes, out_len);
+		stats_add(&st->write_ops, 1);
+		return BLK_S_OK;
 	case BLK_T_FLUSH:
-		return !b->read_only && fsync(b->fd) < 0 ? BLK_S_IOERR : BLK_S_OK;
+		if (!b->read_only && fsync(b->fd) < 0)
+			return BLK_S_IOERR;
+		stats_add(&st->flushes, 1);
+		return BLK_S_OK;
 	case BLK_T_GET_ID:
 		/* The guest's buffer is at least BLK_ID_SIZE; the ID is NUL-padded, not terminated, when it fills it. */
 		if (in_len < BLK_ID_SIZE)

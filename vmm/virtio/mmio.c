@@ -10,6 +10,8 @@
 #include "lib/log.h"
 #include "virtio/mmio.h"
 
+_Static_assert(STATS_MAX_DEVICES >= VIRTIO_MMIO_MAX_DEVICES, "every device needs a counter slot");
+
 /* Register offsets of the version 2 (virtio 1.x) layout. */
 #define REG_MAGIC		0x000
 #define REG_VERSION		0x004
@@ -81,6 +83,7 @@ void virtio_mmio_violation(struct virtio_dev *dev, const char *why)
 	if (dev->broken)
 		return;
 	dev->broken = true;
+	stats_add(&dev->stats->needs_reset, 1);
 	dev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	/* NEEDS_RESET is only seen by a driver that looks: a config-change interrupt makes it look. */
 	virtio_mmio_interrupt(dev, VIRTIO_MMIO_INT_CONFIG);
@@ -334,6 +337,7 @@ int virtio_mmio_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_
 	dev->violation_logged = false;
 	dev->loop = NULL;
 	dev->irq_fd = -1;
+	dev->stats = stats_device(slot, ops->device_id);
 	for (q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		dev->kicks[q].watch.fd = -1;
 	pthread_mutex_init(&dev->lock, NULL);

@@ -8,6 +8,7 @@
 
 #include "kvm/vm.h"
 #include "lib/evloop.h"
+#include "run/stats.h"
 #include "virtio/queue.h"
 
 /*
@@ -80,6 +81,7 @@ struct virtio_dev {
 	struct virtio_kick kicks[VIRTIO_MAX_QUEUES];
 	struct evloop *loop;		/* where the kicks are watched, NULL without */
 	int irq_fd;			/* KVM irqfd for the pin, -1: KVM_IRQ_LINE */
+	struct stats_device *stats;	/* the device's counters, in its slot of the guest's (run/stats.h) */
 };
 
 /* The IOAPIC pin of slot n; the MP table and the DSDT describe each one as edge-triggered, active high. */

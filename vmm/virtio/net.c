@@ -134,11 +134,15 @@ static void net_rx_ready(struct evloop_watch *w, uint32_t events)
 		len = n->be->ops->recv(n->be, iov, cnt);
 		if (len < 0) {
 			virtq_unpop(q);
-			if (len != -EAGAIN)
+			if (len != -EAGAIN) {
+				stats_add(&dev->stats->net.rx_dropped, 1);
 				log_error("virtio-net: %s backend: receive: %s", n->be->ops->name,
 					  strerror((int)-len));
+			}
 			break;
 		}
+		stats_add(&dev->stats->net.rx_bytes, (uint64_t)len);
+		stats_add(&dev->stats->net.rx_packets, 1);
 		put_rx_header(c);
 		virtq_push(q, c->head, NET_HDR_SIZE + (uint32_t)len);
 		used = true;
@@ -167,7 +171,13 @@ static void net_tx(struct net *n)
 			virtio_mmio_violation(dev, "a transmit buffer without a frame after the header");
 			return;
 		}
-		n->be->ops->send(n->be, iov, cnt);	/* a dropped frame is the network's loss, as on a wire */
+		/* A dropped frame is the network's loss, as on a wire: counted, the guest is not told. */
+		if (n->be->ops->send(n->be, iov, cnt) < 0) {
+			stats_add(&dev->stats->net.tx_dropped, 1);
+		} else {
+			stats_add(&dev->stats->net.tx_bytes, len);
+			stats_add(&dev->stats->net.tx_packets, 1);
+		}
 		virtq_push(q, c.head, 0);
 		used = true;
 	}
@@ -229,6 +239,8 @@ int virtio_net_create(struct vm *vm, struct evloop *loop, struct net_backend *be
 		ret = virtio_mmio_init(&n->dev, vm, &net_ops, n->config);
 		if (ret < 0)
 			evloop_del(loop, &n->rx_watch);
+		else
+			be->stats = &n->dev.stats->net;
 	}
 	if (ret < 0) {
 		be->ops->destroy(be);
