@@ -4,7 +4,7 @@
 #   make -f tools/shrike-config.mk TOPDIR=$PWD SHRIKE_CONFIG_TOOL=/tmp/shrike-config /tmp/shrike-config
 HOSTCC ?= gcc
 SHRIKE_CONFIG_TOOL ?= $(HOST_DIR)/bin/shrike-config
-SHRIKE_CONFIG_SRCS := $(addprefix $(TOPDIR)/,tools/shrike-config.c vmm/config/config.c vmm/config/validate.c \
+SHRIKE_CONFIG_SRCS := $(addprefix $(TOPDIR)/,tools/shrike-config.c vmm/config/config.c vmm/config/values.c vmm/config/validate.c \
 	vmm/config/filename.c vmm/config/partition.c vmm/config/blockdev.c vmm/lib/sha256.c vmm/lib/file.c vmm/lib/size.c \
 	vmm/lib/addr.c)
 SHRIKE_CONFIG_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes \

@@ -15,7 +15,7 @@ SHRIKECTL_IMAGE := $(if $(IMAGES_DIR),$(IMAGES_DIR)/shrikectl)
 # `config check` runs the appliance's own parser and validation (like `shrike check`): one implementation. So do
 # the JSON reader and the TLS socket callbacks, and the entropy source (getrandom) is the management server's too.
 SHRIKECTL_SRCS := $(addprefix $(TOPDIR)/tools/shrikectl/,main.c opts.c conn.c http.c json.c api.c cmd.c console.c) \
-	$(addprefix $(TOPDIR)/vmm/,config/check.c config/config.c config/validate.c config/filename.c lib/file.c \
+	$(addprefix $(TOPDIR)/vmm/,config/check.c config/config.c config/values.c config/validate.c config/filename.c lib/file.c \
 	lib/size.c lib/sha256.c lib/utf8.c lib/addr.c mgmt/entropy.c mgmt/jsonread.c mgmt/tlsbio.c)
 SHRIKECTL_DEPS := $(SHRIKECTL_SRCS) $(wildcard $(TOPDIR)/tools/shrikectl/*.h $(TOPDIR)/vmm/config/*.h \
 	$(TOPDIR)/vmm/lib/*.h) $(TOPDIR)/vmm/mgmt/jsonread.h $(TOPDIR)/vmm/mgmt/tlsbio.h $(TOPDIR)/tools/shrikectl.mk

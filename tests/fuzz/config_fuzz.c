@@ -1,4 +1,4 @@
-/* fuzz-sources: vmm/config/config.c vmm/config/validate.c vmm/config/filename.c vmm/lib/sha256.c vmm/lib/addr.c */
+/* fuzz-sources: vmm/config/config.c vmm/config/values.c vmm/config/validate.c vmm/config/filename.c vmm/lib/sha256.c vmm/lib/addr.c */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* unit-sources: vmm/config/config.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/lib/sha256.c vmm/lib/addr.c */
+/* unit-sources: vmm/config/config.c vmm/config/values.c vmm/config/validate.c vmm/config/change.c vmm/config/filename.c vmm/lib/sha256.c vmm/lib/addr.c */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,25 +4,10 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "config/filename.h"
+#include "config/parser.h"
 #include "lib/addr.h"
 
 /* The syntax of shrike.conf, line by line, into struct config. Cross references are validate.c's. */
-
-enum section { SEC_NONE, SEC_SKIP, SEC_HOST, SEC_MGMT, SEC_BRIDGE, SEC_GUEST };
-
-struct parser {
-	struct config *cfg;
-	struct config_errors *errs;
-	unsigned int line;
-	enum section section;
-	struct config_bridge *bridge;
-	struct config_guest *guest;
-	/* Where each key of the current section was set, to refuse a second time. */
-	unsigned int seen[32];
-	char why[200];		/* the reason a value setter failed */
-	bool failed;
-};
 
 struct key {
 	const char *name;
@@ -55,17 +40,6 @@ void config_error(struct config_errors *errs, const char *file, unsigned int lin
 	va_end(ap);
 }
 
-static int why(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int why(struct parser *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p->why, sizeof(p->why), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int error(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int error(struct parser *p, const char *fmt, ...)
 {
@@ -80,233 +54,6 @@ static int error(struct parser *p, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_alnum(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Copies s into dst (size bytes) or says it is too long. */
-static int copy(struct parser *p, char *dst, size_t size, const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len >= size)
-		return why(p, "longer than %zu bytes", size - 1);
-	memcpy(dst, s, len + 1);
-	return 0;
-}
-
-/* A decimal number without sign or leading zeros, at most max; *end gets the first byte after the digits. */
-static int parse_number(const char *s, unsigned long long max, unsigned long long *out, const char **end)
-{
-	unsigned long long v = 0;
-	const char *q = s;
-
-	if (!is_digit(*q) || (q[0] == '0' && is_digit(q[1])))
-		return -EINVAL;
-	for (; is_digit(*q); q++) {
-		if (v > (max - (unsigned long long)(*q - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (unsigned long long)(*q - '0');
-	}
-	*out = v;
-	*end = q;
-	return 0;
-}
-
-static int parse_uint(struct parser *p, const char *s, unsigned long long min, unsigned long long max,
-		      unsigned long long *out)
-{
-	const char *end;
-
-	if (parse_number(s, max, out, &end) || *end || *out < min)
-		return why(p, "'%.60s' is not a number from %llu to %llu", s, min, max);
-	return 0;
-}
-
-static int parse_size(struct parser *p, const char *s, uint64_t *out)
-{
-	unsigned long long v, mul;
-	const char *end;
-
-	if (parse_number(s, UINT64_MAX, &v, &end))
-		return why(p, "'%.60s' is not a size such as 256M or 2G", s);
-	switch (*end) {
-	case 'K': case 'k': mul = 1ULL << 10; break;
-	case 'M': case 'm': mul = 1ULL << 20; break;
-	case 'G': case 'g': mul = 1ULL << 30; break;
-	case 'T': case 't': mul = 1ULL << 40; break;
-	case '\0': return why(p, "'%.60s' needs a unit: K, M, G or T, e.g. %.60sM", s, s);
-	default: return why(p, "'%.60s' is not a size such as 256M or 2G", s);
-	}
-	if (end[1])
-		return why(p, "'%.60s' is not a size such as 256M or 2G", s);
-	if (v > UINT64_MAX / mul)
-		return why(p, "'%.60s' is too large", s);
-	*out = v * mul;
-	return 0;
-}
-
-static int parse_duration(struct parser *p, const char *s, unsigned int min, unsigned int max, unsigned int *out)
-{
-	unsigned long long v, mul;
-	const char *end;
-
-	if (parse_number(s, UINT32_MAX, &v, &end))
-		return why(p, "'%.60s' is not a duration such as 30s, 10m or 1h", s);
-	switch (*end) {
-	case 's': mul = 1; break;
-	case 'm': mul = 60; break;
-	case 'h': mul = 3600; break;
-	case '\0': return why(p, "'%.60s' needs a unit: s, m or h, e.g. %.60ss", s, s);
-	default: return why(p, "'%.60s' is not a duration such as 30s, 10m or 1h", s);
-	}
-	if (end[1])
-		return why(p, "'%.60s' is not a duration such as 30s, 10m or 1h", s);
-	v *= mul;
-	if (v < min || v > max)
-		return why(p, "'%.60s' is not between %us and %us", s, min, max);
-	*out = (unsigned int)v;
-	return 0;
-}
-
-static int parse_bool(struct parser *p, const char *s, bool *out)
-{
-	if (!strcmp(s, "yes"))
-		*out = true;
-	else if (!strcmp(s, "no"))
-		*out = false;
-	else
-		return why(p, "'%.60s' is neither yes nor no", s);
-	return 0;
-}
-
-static int parse_ipv4_only(struct parser *p, const char *s, uint32_t *out)
-{
-	const char *end;
-
-	if (addr_parse_ipv4(s, out, &end) || *end)
-		return why(p, "'%.60s' is not an IPv4 address", s);
-	return 0;
-}
-
-static int parse_cidr(struct parser *p, const char *s, unsigned int min, unsigned int max, uint32_t *addr,
-		      unsigned int *prefix)
-{
-	const char *end;
-
-	if (addr_parse_cidr(s, addr, prefix, &end) || *end)
-		return why(p, "'%.60s' is not an IPv4 address with a prefix length, e.g. 192.168.1.10/24", s);
-	if (*prefix < min || *prefix > max)
-		return why(p, "'%.60s': the prefix length must be from %u to %u", s, min, max);
-	return 0;
-}
-
-static int parse_mac(struct parser *p, const char *s, uint8_t mac[ADDR_MAC_LEN])
-{
-	const char *rule;
-
-	if (addr_parse_mac(s, mac, &rule))
-		return why(p, "mac '%.60s' %s", s, rule);
-	return 0;
-}
-
-/* Guest and bridge names: a letter or digit, then letters, digits, '-', '_', '.'. */
-static int check_name(struct parser *p, const char *s, size_t max, const char *what)
-{
-	size_t i, len = strlen(s);
-
-	if (len == 0 || len > max)
-		return why(p, "%s name '%.60s' must be 1 to %zu characters", what, s, max);
-	if (!is_alnum(s[0]))
-		return why(p, "%s name '%.60s' must start with a letter or digit", what, s);
-	for (i = 1; i < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return why(p, "%s name '%.60s' may only contain letters, digits, '-', '_' and '.'", what, s);
-	return 0;
-}
-
-/* A Linux interface name: what the kernel accepts, minus '/', ':' and blanks. */
-static int check_ifname(struct parser *p, const char *s)
-{
-	size_t i, len = strlen(s);
-
-	if (len == 0 || len > CONFIG_IFNAME_MAX)
-		return why(p, "interface name '%.60s' must be 1 to %d characters", s, CONFIG_IFNAME_MAX);
-	if (!strcmp(s, ".") || !strcmp(s, ".."))
-		return why(p, "'%s' is not an interface name", s);
-	for (i = 0; i < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return why(p, "interface name '%.60s' may only contain letters, digits, '-', '_' and '.'", s);
-	return 0;
-}
-
-/* Paths on the data partition: relative, no "." or ".." components, printable, no blanks. */
-static int check_path(struct parser *p, const char *s)
-{
-	size_t i, len = strlen(s), start = 0;
-
-	if (len == 0 || len > CONFIG_PATH_MAX)
-		return why(p, "path '%.60s' must be 1 to %d characters", s, CONFIG_PATH_MAX);
-	if (s[0] == '/')
-		return why(p, "path '%.60s' must be relative to the data partition (no leading '/')", s);
-	for (i = 0; i <= len; i++) {
-		if (i < len && ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f))
-			return why(p, "path '%.60s' may only contain printable characters without blanks", s);
-		if (i < len && s[i] != '/')
-			continue;
-		if (i == start || (i - start == 1 && s[start] == '.') ||
-		    (i - start == 2 && s[start] == '.' && s[start + 1] == '.'))
-			return why(p, "path '%.60s' has an empty, '.' or '..' component", s);
-		start = i + 1;
-	}
-	return 0;
-}
-
-static int set_file_name(struct parser *p, char *dst, unsigned int *line, const char *v)
-{
-	*line = p->line;	/* given, even if wrong: the checks across the file must not call it missing */
-	if (!filename_valid(v, strlen(v)))
-		return why(p, "'%.60s' is not a file name of the config partition (1 to %d printable characters, "
-			   "no '/', '\\' or blanks, no leading '.', no '..')", v, CONFIG_FILE_NAME_MAX);
-	strcpy(dst, v);
-	return 0;
-}
-
-/* Splits v at blanks into words; calls fn for each. Stops at the first failure. */
-static int for_each_word(struct parser *p, const char *v, int (*fn)(struct parser *p, const char *word))
-{
-	char word[CONFIG_MAX_LINE + 1];
-	size_t len;
-	int ret;
-
-	while (*v) {
-		while (is_blank(*v))
-			v++;
-		for (len = 0; v[len] && !is_blank(v[len]); len++)
-			;
-		if (!len)
-			break;
-		memcpy(word, v, len);
-		word[len] = '\0';
-		ret = fn(p, word);
-		if (ret)
-			return ret;
-		v += len;
-	}
-	return 0;
-}
-
 /* [host] */
 
 static int set_hostname(struct parser *p, const char *v)
@@ -314,11 +61,11 @@ static int set_hostname(struct parser *p, const char *v)
 	size_t i, len = strlen(v);
 
 	if (len == 0 || len > CONFIG_HOSTNAME_MAX || v[0] == '-' || v[len - 1] == '-')
-		return why(p, "'%.60s' is not a host name (1 to %d letters, digits and '-', not at either end)", v,
+		return value_why(p, "'%.60s' is not a host name (1 to %d letters, digits and '-', not at either end)", v,
 			   CONFIG_HOSTNAME_MAX);
 	for (i = 0; i < len; i++)
-		if (!is_alnum(v[i]) && v[i] != '-')
-			return why(p, "'%.60s' is not a host name (1 to %d letters, digits and '-', not at either end)",
+		if (!value_is_alnum(v[i]) && v[i] != '-')
+			return value_why(p, "'%.60s' is not a host name (1 to %d letters, digits and '-', not at either end)",
 				   v, CONFIG_HOSTNAME_MAX);
 	strcpy(p->cfg->host.hostname, v);
 	return 0;
@@ -326,9 +73,9 @@ static int set_hostname(struct parser *p, const char *v)
 
 static int set_mgmt_nic(struct parser *p, const char *v)
 {
-	if (check_ifname(p, v))
+	if (value_ifname(p, v))
 		return -EINVAL;
-	return copy(p, p->cfg->host.mgmt_nic, sizeof(p->cfg->host.mgmt_nic), v);
+	return value_copy(p, p->cfg->host.mgmt_nic, sizeof(p->cfg->host.mgmt_nic), v);
 }
 
 static int set_address(struct parser *p, const char *v)
@@ -339,8 +86,8 @@ static int set_address(struct parser *p, const char *v)
 		h->dhcp = true;
 		return 0;
 	}
-	if (parse_cidr(p, v, 1, 32, &h->address, &h->prefix))
-		return why(p, "'%.60s' is neither dhcp nor an address with a prefix length, e.g. 192.168.1.10/24", v);
+	if (value_cidr(p, v, 1, 32, &h->address, &h->prefix))
+		return value_why(p, "'%.60s' is neither dhcp nor an address with a prefix length, e.g. 192.168.1.10/24", v);
 	h->dhcp = false;
 	return 0;
 }
@@ -349,7 +96,7 @@ static int set_gateway(struct parser *p, const char *v)
 {
 	struct config_host *h = &p->cfg->host;
 
-	if (parse_ipv4_only(p, v, &h->gateway))
+	if (value_ipv4(p, v, &h->gateway))
 		return -EINVAL;
 	h->gateway_set = true;
 	h->gateway_line = p->line;
@@ -361,13 +108,13 @@ static int add_dns(struct parser *p, const char *word)
 	struct config_host *h = &p->cfg->host;
 
 	if (h->ndns == CONFIG_MAX_DNS)
-		return why(p, "more than %d servers", CONFIG_MAX_DNS);
-	return parse_ipv4_only(p, word, &h->dns[h->ndns++]);
+		return value_why(p, "more than %d servers", CONFIG_MAX_DNS);
+	return value_ipv4(p, word, &h->dns[h->ndns++]);
 }
 
 static int set_dns(struct parser *p, const char *v)
 {
-	return for_each_word(p, v, add_dns);
+	return value_words(p, v, add_dns);
 }
 
 static int set_log_level(struct parser *p, const char *v)
@@ -381,12 +128,12 @@ static int set_log_level(struct parser *p, const char *v)
 			return 0;
 		}
 	}
-	return why(p, "'%.60s' is not one of error, warn, info, debug", v);
+	return value_why(p, "'%.60s' is not one of error, warn, info, debug", v);
 }
 
 static int set_rescue_shell(struct parser *p, const char *v)
 {
-	return parse_bool(p, v, &p->cfg->host.rescue_shell);
+	return value_bool(p, v, &p->cfg->host.rescue_shell);
 }
 
 /* [bridge NAME] */
@@ -396,13 +143,13 @@ static int add_port(struct parser *p, const char *word)
 	struct config_bridge *b = p->bridge;
 	unsigned int i;
 
-	if (check_ifname(p, word))
+	if (value_ifname(p, word))
 		return -EINVAL;
 	for (i = 0; i < b->nports; i++)
 		if (!strcmp(b->ports[i], word))
-			return why(p, "%s is listed twice", word);
+			return value_why(p, "%s is listed twice", word);
 	if (b->nports == CONFIG_MAX_PORTS)
-		return why(p, "more than %d ports", CONFIG_MAX_PORTS);
+		return value_why(p, "more than %d ports", CONFIG_MAX_PORTS);
 	strcpy(b->ports[b->nports++], word);
 	return 0;
 }
@@ -410,7 +157,7 @@ static int add_port(struct parser *p, const char *word)
 static int set_ports(struct parser *p, const char *v)
 {
 	p->bridge->ports_line = p->line;
-	return for_each_word(p, v, add_port);
+	return value_words(p, v, add_port);
 }
 
 /* [mgmt] */
@@ -422,24 +169,24 @@ static int set_listen(struct parser *p, const char *v)
 
 	if (addr_parse_ipv4(v, &m->listen_addr, &end) || *end != ':' ||
 	    addr_parse_port(end + 1, &m->listen_port, &end) || *end)
-		return why(p, "'%.60s' is not ADDRESS:PORT, e.g. 0.0.0.0:8443", v);
+		return value_why(p, "'%.60s' is not ADDRESS:PORT, e.g. 0.0.0.0:8443", v);
 	m->listen_line = p->line;
 	return 0;
 }
 
 static int set_cert(struct parser *p, const char *v)
 {
-	return set_file_name(p, p->cfg->mgmt.cert, &p->cfg->mgmt.cert_line, v);
+	return value_file_name(p, p->cfg->mgmt.cert, &p->cfg->mgmt.cert_line, v);
 }
 
 static int set_key(struct parser *p, const char *v)
 {
-	return set_file_name(p, p->cfg->mgmt.key, &p->cfg->mgmt.key_line, v);
+	return value_file_name(p, p->cfg->mgmt.key, &p->cfg->mgmt.key_line, v);
 }
 
 static int set_client_ca(struct parser *p, const char *v)
 {
-	return set_file_name(p, p->cfg->mgmt.client_ca, &p->cfg->mgmt.client_ca_line, v);
+	return value_file_name(p, p->cfg->mgmt.client_ca, &p->cfg->mgmt.client_ca_line, v);
 }
 
 /* [guest NAME] */
@@ -447,28 +194,28 @@ static int set_client_ca(struct parser *p, const char *v)
 static int set_kernel(struct parser *p, const char *v)
 {
 	p->guest->kernel_line = p->line;
-	if (check_path(p, v))
+	if (value_path(p, v))
 		return -EINVAL;
-	return copy(p, p->guest->kernel, sizeof(p->guest->kernel), v);
+	return value_copy(p, p->guest->kernel, sizeof(p->guest->kernel), v);
 }
 
 static int set_initrd(struct parser *p, const char *v)
 {
-	if (check_path(p, v))
+	if (value_path(p, v))
 		return -EINVAL;
-	return copy(p, p->guest->initrd, sizeof(p->guest->initrd), v);
+	return value_copy(p, p->guest->initrd, sizeof(p->guest->initrd), v);
 }
 
 static int set_cmdline(struct parser *p, const char *v)
 {
-	return copy(p, p->guest->cmdline, sizeof(p->guest->cmdline), v);
+	return value_copy(p, p->guest->cmdline, sizeof(p->guest->cmdline), v);
 }
 
 static int set_vcpus(struct parser *p, const char *v)
 {
 	unsigned long long n;
 
-	if (parse_uint(p, v, 1, GUEST_MAX_VCPUS, &n))
+	if (value_uint(p, v, 1, GUEST_MAX_VCPUS, &n))
 		return -EINVAL;
 	p->guest->vcpus = (unsigned int)n;
 	return 0;
@@ -478,33 +225,15 @@ static int set_memory(struct parser *p, const char *v)
 {
 	uint64_t m = 0;
 
-	if (parse_size(p, v, &m))
+	if (value_size(p, v, &m))
 		return -EINVAL;
 	if (m < GUEST_MIN_MEMORY || m > GUEST_MAX_MEMORY)
-		return why(p, "'%.60s' is not between %lluM and %lluG", v, GUEST_MIN_MEMORY >> 20,
+		return value_why(p, "'%.60s' is not between %lluM and %lluG", v, GUEST_MIN_MEMORY >> 20,
 			   GUEST_MAX_MEMORY >> 30);
 	if (m % (1ULL << 20))
-		return why(p, "'%.60s' is not a whole number of MiB", v);
+		return value_why(p, "'%.60s' is not a whole number of MiB", v);
 	p->guest->memory = m;
 	return 0;
-}
-
-/* Splits s at commas in place into fields; returns their number, or max + 1 when there are more than max. */
-static unsigned int split_fields(char *s, char **fields, unsigned int max)
-{
-	unsigned int n = 0;
-	char *comma;
-
-	for (;;) {
-		if (n == max)
-			return max + 1;
-		fields[n++] = s;
-		comma = strchr(s, ',');
-		if (!comma)
-			return n;
-		*comma = '\0';
-		s = comma + 1;
-	}
 }
 
 static int set_disk(struct parser *p, const char *v)
@@ -515,30 +244,30 @@ static int set_disk(struct parser *p, const char *v)
 	unsigned int n, i;
 
 	if (g->ndisks == GUEST_MAX_DISKS)
-		return why(p, "more than %d disks", GUEST_MAX_DISKS);
+		return value_why(p, "more than %d disks", GUEST_MAX_DISKS);
 	strcpy(buf, v);
-	n = split_fields(buf, f, 7);
+	n = value_fields(buf, f, 7);
 	what = f[0];
 	if (!strncmp(what, "data:", 5)) {
 		d.kind = CONFIG_DISK_DATA;
-		if (check_path(p, what + 5))
+		if (value_path(p, what + 5))
 			return -EINVAL;
 	} else if (!strncmp(what, "label:", 6)) {
 		d.kind = CONFIG_DISK_LABEL;
 		if (strlen(what + 6) == 0 || strlen(what + 6) > CONFIG_LABEL_MAX)
-			return why(p, "label '%.60s' must be 1 to %d characters", what + 6, CONFIG_LABEL_MAX);
-		if (check_path(p, what + 6) || strchr(what + 6, '/'))
-			return why(p, "label '%.60s' may only contain printable characters without blanks or '/'",
+			return value_why(p, "label '%.60s' must be 1 to %d characters", what + 6, CONFIG_LABEL_MAX);
+		if (value_path(p, what + 6) || strchr(what + 6, '/'))
+			return value_why(p, "label '%.60s' may only contain printable characters without blanks or '/'",
 				   what + 6);
 	} else {
-		return why(p, "'%.60s' is neither data:PATH nor label:NAME", what);
+		return value_why(p, "'%.60s' is neither data:PATH nor label:NAME", what);
 	}
 	strcpy(d.path, strchr(what, ':') + 1);
 	if (n > 7)
-		return why(p, "too many options (only ro)");
+		return value_why(p, "too many options (only ro)");
 	for (i = 1; i < n; i++) {
 		if (strcmp(f[i], "ro") || d.ro)
-			return why(p, "unknown or repeated option '%.60s' (only ro)", f[i]);
+			return value_why(p, "unknown or repeated option '%.60s' (only ro)", f[i]);
 		d.ro = true;
 	}
 	g->disks[g->ndisks++] = d;
@@ -555,13 +284,13 @@ static int set_nic(struct parser *p, const char *v)
 	unsigned int n, i;
 
 	if (g->nnics == GUEST_MAX_NICS)
-		return why(p, "more than %d NICs", GUEST_MAX_NICS);
+		return value_why(p, "more than %d NICs", GUEST_MAX_NICS);
 	strcpy(buf, v);
-	n = split_fields(buf, f, 7);
+	n = value_fields(buf, f, 7);
 	what = f[0];
 	if (!strncmp(what, "bridge:", 7)) {
 		nic.kind = CONFIG_NIC_BRIDGE;
-		if (check_name(p, what + 7, CONFIG_IFNAME_MAX, "bridge"))
+		if (value_name(p, what + 7, CONFIG_IFNAME_MAX, "bridge"))
 			return -EINVAL;
 		strcpy(nic.bridge, what + 7);
 	} else if (!strcmp(what, "user")) {
@@ -569,28 +298,28 @@ static int set_nic(struct parser *p, const char *v)
 		nic.net = 0x0a000200;	/* 10.0.2.0/24, as qemu -netdev user */
 		nic.prefix = 24;
 	} else {
-		return why(p, "'%.60s' is neither bridge:NAME nor user", what);
+		return value_why(p, "'%.60s' is neither bridge:NAME nor user", what);
 	}
 	if (n > 7)
-		return why(p, "too many options (mac= for any NIC, net= and address= for user)");
+		return value_why(p, "too many options (mac= for any NIC, net= and address= for user)");
 	for (i = 1; i < n; i++) {
 		if (!strncmp(f[i], "mac=", 4) && !nic.mac_given) {
-			if (parse_mac(p, f[i] + 4, nic.mac))
+			if (value_mac(p, f[i] + 4, nic.mac))
 				return -EINVAL;
 			nic.mac_given = true;
 		} else if (!strncmp(f[i], "net=", 4) && nic.kind == CONFIG_NIC_USER && !net_given) {
-			if (parse_cidr(p, f[i] + 4, GUEST_USER_NET_MIN_PREFIX, GUEST_USER_NET_MAX_PREFIX, &nic.net,
+			if (value_cidr(p, f[i] + 4, GUEST_USER_NET_MIN_PREFIX, GUEST_USER_NET_MAX_PREFIX, &nic.net,
 				       &nic.prefix))
 				return -EINVAL;
 			if (nic.net & ~(UINT32_MAX << (32 - nic.prefix)))
-				return why(p, "net '%.60s' has host bits set: give the network address", f[i] + 4);
+				return value_why(p, "net '%.60s' has host bits set: give the network address", f[i] + 4);
 			net_given = true;
 		} else if (!strncmp(f[i], "address=", 8) && nic.kind == CONFIG_NIC_USER && !nic.address_given) {
-			if (parse_ipv4_only(p, f[i] + 8, &nic.address))
-				return why(p, "address '%.60s' is not an IPv4 address", f[i] + 8);
+			if (value_ipv4(p, f[i] + 8, &nic.address))
+				return value_why(p, "address '%.60s' is not an IPv4 address", f[i] + 8);
 			nic.address_given = true;
 		} else {
-			return why(p, "unknown or repeated option '%.60s' (mac= for any NIC, net= and address= for user)",
+			return value_why(p, "unknown or repeated option '%.60s' (mac= for any NIC, net= and address= for user)",
 				   f[i]);
 		}
 	}
@@ -601,12 +330,12 @@ static int set_nic(struct parser *p, const char *v)
 			nic.address = nic.net + 15;
 		host = nic.address & ~mask;
 		if ((nic.address & mask) != nic.net)
-			return why(p, "address %u.%u.%u.%u is not inside net %u.%u.%u.%u/%u%s", nic.address >> 24,
+			return value_why(p, "address %u.%u.%u.%u is not inside net %u.%u.%u.%u/%u%s", nic.address >> 24,
 				   nic.address >> 16 & 255, nic.address >> 8 & 255, nic.address & 255, nic.net >> 24,
 				   nic.net >> 16 & 255, nic.net >> 8 & 255, nic.net & 255, nic.prefix,
 				   nic.address_given ? "" : " (the default guest address is .15: give address=)");
 		if (host == 0 || host == ~mask || host == 2 || host == 3)
-			return why(p, "address %u.%u.%u.%u is the %s address of net %u.%u.%u.%u/%u", nic.address >> 24,
+			return value_why(p, "address %u.%u.%u.%u is the %s address of net %u.%u.%u.%u/%u", nic.address >> 24,
 				   nic.address >> 16 & 255, nic.address >> 8 & 255, nic.address & 255,
 				   host == 0 ? "network" : host == ~mask ? "broadcast" : host == 2 ? "gateway (.2)" :
 				   "DNS (.3)", nic.net >> 24, nic.net >> 16 & 255, nic.net >> 8 & 255, nic.net & 255,
@@ -623,10 +352,10 @@ static int set_forward(struct parser *p, const char *v)
 	const char *end;
 
 	if (g->nforwards == GUEST_MAX_FORWARDS)
-		return why(p, "more than %d forwards", GUEST_MAX_FORWARDS);
+		return value_why(p, "more than %d forwards", GUEST_MAX_FORWARDS);
 	if (strncmp(v, "tcp:", 4) || addr_parse_port(v + 4, &host, &end) || *end != ':' ||
 	    addr_parse_port(end + 1, &guest, &end) || *end)
-		return why(p, "'%.60s' is not tcp:HOSTPORT:GUESTPORT with ports from 1 to 65535", v);
+		return value_why(p, "'%.60s' is not tcp:HOSTPORT:GUESTPORT with ports from 1 to 65535", v);
 	g->forwards[g->nforwards++] = (struct config_forward){
 		.host_port = host, .guest_port = guest, .line = p->line,
 	};
@@ -640,7 +369,7 @@ static int set_console(struct parser *p, const char *v)
 	else if (!strcmp(v, "virtio"))
 		p->guest->console = CONFIG_CONSOLE_VIRTIO;
 	else
-		return why(p, "'%.60s' is neither serial nor virtio", v);
+		return value_why(p, "'%.60s' is neither serial nor virtio", v);
 	return 0;
 }
 
@@ -653,13 +382,13 @@ static int set_watchdog(struct parser *p, const char *v)
 	else if (!strcmp(v, "none"))
 		p->guest->watchdog = CONFIG_WATCHDOG_NONE;
 	else
-		return why(p, "'%.60s' is not one of reset, poweroff, none", v);
+		return value_why(p, "'%.60s' is not one of reset, poweroff, none", v);
 	return 0;
 }
 
 static int set_autostart(struct parser *p, const char *v)
 {
-	return parse_bool(p, v, &p->guest->autostart);
+	return value_bool(p, v, &p->guest->autostart);
 }
 
 static int add_after(struct parser *p, const char *word)
@@ -667,13 +396,13 @@ static int add_after(struct parser *p, const char *word)
 	struct config_guest *g = p->guest;
 	unsigned int i;
 
-	if (check_name(p, word, CONFIG_NAME_MAX, "guest"))
+	if (value_name(p, word, CONFIG_NAME_MAX, "guest"))
 		return -EINVAL;
 	for (i = 0; i < g->nafter; i++)
 		if (!strcmp(g->after_names[i], word))
-			return why(p, "%s is listed twice", word);
+			return value_why(p, "%s is listed twice", word);
 	if (g->nafter == CONFIG_MAX_AFTER)
-		return why(p, "more than %d names", CONFIG_MAX_AFTER);
+		return value_why(p, "more than %d names", CONFIG_MAX_AFTER);
 	strcpy(g->after_names[g->nafter++], word);
 	return 0;
 }
@@ -681,7 +410,7 @@ static int add_after(struct parser *p, const char *word)
 static int set_after(struct parser *p, const char *v)
 {
 	p->guest->after_line = p->line;
-	return for_each_word(p, v, add_after);
+	return value_words(p, v, add_after);
 }
 
 static int set_restart(struct parser *p, const char *v)
@@ -693,7 +422,7 @@ static int set_restart(struct parser *p, const char *v)
 	else if (!strcmp(v, "always"))
 		p->guest->restart = CONFIG_RESTART_ALWAYS;
 	else
-		return why(p, "'%.60s' is not one of no, on-failure, always", v);
+		return value_why(p, "'%.60s' is not one of no, on-failure, always", v);
 	return 0;
 }
 
@@ -702,9 +431,9 @@ static int set_restart_limit(struct parser *p, const char *v)
 	unsigned long long count;
 	const char *end;
 
-	if (parse_number(v, 1000, &count, &end) || *end != '/' || count == 0)
-		return why(p, "'%.60s' is not COUNT/DURATION with COUNT from 1 to 1000, e.g. 5/10m", v);
-	if (parse_duration(p, end + 1, 1, 24 * 3600, &p->guest->restart_limit_seconds))
+	if (value_number(v, 1000, &count, &end) || *end != '/' || count == 0)
+		return value_why(p, "'%.60s' is not COUNT/DURATION with COUNT from 1 to 1000, e.g. 5/10m", v);
+	if (value_duration(p, end + 1, 1, 24 * 3600, &p->guest->restart_limit_seconds))
 		return -EINVAL;
 	p->guest->restart_limit_count = (unsigned int)count;
 	return 0;
@@ -712,12 +441,12 @@ static int set_restart_limit(struct parser *p, const char *v)
 
 static int set_shutdown_timeout(struct parser *p, const char *v)
 {
-	return parse_duration(p, v, 1, 3600, &p->guest->shutdown_timeout);
+	return value_duration(p, v, 1, 3600, &p->guest->shutdown_timeout);
 }
 
 static int set_user_data(struct parser *p, const char *v)
 {
-	return set_file_name(p, p->guest->user_data, &p->guest->user_data_line, v);
+	return value_file_name(p, p->guest->user_data, &p->guest->user_data_line, v);
 }
 
 /* At most 32 keys per section: seen[] is indexed by position within the section's keys. */
@@ -806,13 +535,13 @@ static int section(struct parser *p, char *s)
 	check_guest_done(p);
 	memset(p->seen, 0, sizeof(p->seen));
 	p->section = SEC_SKIP;
-	while (*name && !is_blank(*name))
+	while (*name && !value_is_blank(*name))
 		name++;
 	if (*name) {
 		*name++ = '\0';
-		while (is_blank(*name))
+		while (value_is_blank(*name))
 			name++;
-		for (i = strlen(name); i && is_blank(name[i - 1]); i--)
+		for (i = strlen(name); i && value_is_blank(name[i - 1]); i--)
 			name[i - 1] = '\0';
 	}
 	if (!strcmp(s, "host") || !strcmp(s, "mgmt")) {
@@ -825,7 +554,7 @@ static int section(struct parser *p, char *s)
 		*line = p->line;
 		p->section = s[0] == 'h' ? SEC_HOST : SEC_MGMT;
 	} else if (!strcmp(s, "bridge")) {
-		if (check_name(p, name, CONFIG_IFNAME_MAX, "bridge"))
+		if (value_name(p, name, CONFIG_IFNAME_MAX, "bridge"))
 			return error(p, "%s", p->why);
 		if (cfg->nbridges == CONFIG_MAX_BRIDGES)
 			return error(p, "more than %d bridges", CONFIG_MAX_BRIDGES);
@@ -834,7 +563,7 @@ static int section(struct parser *p, char *s)
 		p->bridge->line = p->line;
 		p->section = SEC_BRIDGE;
 	} else if (!strcmp(s, "guest")) {
-		if (check_name(p, name, CONFIG_NAME_MAX, "guest"))
+		if (value_name(p, name, CONFIG_NAME_MAX, "guest"))
 			return error(p, "%s", p->why);
 		if (cfg->nguests == CONFIG_MAX_GUESTS)
 			return error(p, "more than %d guests", CONFIG_MAX_GUESTS);
@@ -855,10 +584,10 @@ static int assignment(struct parser *p, char *s, char *eq)
 	unsigned int i, pos = 0;
 	char *value = eq + 1, *end = eq;
 
-	while (end > s && is_blank(end[-1]))
+	while (end > s && value_is_blank(end[-1]))
 		end--;
 	*end = '\0';
-	while (is_blank(*value))
+	while (value_is_blank(*value))
 		value++;
 	if (!*s)
 		return error(p, "'=' without a key");
@@ -898,9 +627,9 @@ static int parse_line(struct parser *p, char *s, size_t len)
 		if (((unsigned char)s[i] < ' ' && s[i] != '\t') || s[i] == 0x7f)
 			return error(p, "control character 0x%02x", (unsigned char)s[i]);
 	}
-	while (is_blank(*s))
+	while (value_is_blank(*s))
 		s++, len--;
-	while (len && is_blank(s[len - 1]))
+	while (len && value_is_blank(s[len - 1]))
 		s[--len] = '\0';
 	if (!len || s[0] == '#')
 		return 0;
