@@ -1,4 +1,4 @@
-/* unit-sources: vmm/run/devices.c vmm/virtio/mmio.c vmm/virtio/queue.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/evloop.c vmm/lib/log.c */
+/* unit-sources: vmm/run/devices.c vmm/virtio/mmio.c vmm/run/stats.c vmm/virtio/queue.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/evloop.c vmm/lib/log.c */
 /*
  * The device table, shown with devices that exist only in this file: each is a create function and one
  * RUN_DEVICE() line, as docs/vmm.md's "Adding a device" says, and run's walker finds and makes them, and tears
