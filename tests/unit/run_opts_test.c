@@ -1,4 +1,4 @@
-/* unit-sources: vmm/run/opts.c vmm/run/devices.c vmm/net/metadata.c vmm/virtio/mmio.c vmm/run/stats.c vmm/virtio/queue.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/addr.c vmm/lib/size.c vmm/lib/file.c vmm/lib/evloop.c vmm/lib/log.c */
+/* unit-sources: vmm/run/opts.c vmm/run/devices.c vmm/net/metadata.c vmm/lib/jsonstr.c vmm/lib/utf8.c vmm/virtio/mmio.c vmm/run/stats.c vmm/virtio/queue.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/addr.c vmm/lib/size.c vmm/lib/file.c vmm/lib/evloop.c vmm/lib/log.c */
 /*
  * `shrike run`'s option parser: every limit it shares with `shrike check` (config/limits.h) at N, which parses,
  * and N + 1, which is one logged line; tests/unit/config_test.c does the same on the config's side. The devices
