@@ -1,0 +1,119 @@
+#!/bin/sh
+# Runs inside the appliance (busybox sh), started by tests/stress/run: boots guests under
+# `shrike run`, PARALLEL at a time, and prints one STRESS-RESULT line per guest, followed by
+# STRESS-TAIL lines (the end of its console log) when it did not end as it should.
+#
+#   sh guests.sh PLAN
+#
+# PLAN is a list of kinds, one guest each, in order:
+#   bench   the demo guest with shrike.demo=bench: powers off right after its READY marker
+#   typed   the demo guest; once READY, TYPED_LINES lines of 80 characters are typed at its
+#           shell one a second (an echo command each), then `poweroff -f`
+#   flood   the demo guest from flood-initrd.cpio.gz: from its first moment its init writes
+#           FLOOD_LINES lines of 100 characters to the console as fast as it can, no input,
+#           then powers off
+#   debian  Debian's kernel (vmlinuz on this disk) with the demo initrd, in bench mode
+# Settings come from the environment (tests/stress/run sets them): VCPUS, PARALLEL, HANG (s of
+# console silence that count as a hang), TYPED_LINES, FLOOD_LINES, RUN_ARGS (more `shrike run`
+# options), CMDLINE (the guest command line before the per-kind options).
+here=$(dirname "$0")
+demo=/mnt/demo
+
+# The lines typed at a typed guest: 80 characters with the newline, numbered so that each
+# one's echo can be counted.
+typed_line() {
+	printf 'echo typed-%03d-%s\n' "$1" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+}
+
+# Types at a guest once it is READY; gives up when run_one says the guest is gone.
+feeder() {
+	log=$1
+	until grep -q 'SHRIKE-DEMO-GUEST READY' "$log" 2>/dev/null; do
+		[ -e "$log.done" ] && return 0
+		sleep 1
+	done
+	sleep 1
+	j=1
+	while [ "$j" -le "$TYPED_LINES" ] && [ ! -e "$log.done" ]; do
+		typed_line "$j"
+		j=$((j + 1))
+		sleep 1
+	done
+	echo "poweroff -f"
+	# Keep the pipe open until the guest is gone: an end of input is not part of the test.
+	while [ ! -e "$log.done" ]; do sleep 1; done
+}
+
+run_one() {
+	i=$1 kind=$2
+	log=/tmp/g$i.log res=/tmp/r$i
+	kernel=$demo/guest-bzImage initrd=$demo/guest-initrd.cpio.gz mem=256M cmd=$CMDLINE
+	case $kind in
+	bench) cmd="$cmd shrike.demo=bench" ;;
+	typed) ;;
+	flood) initrd=$here/flood-initrd.cpio.gz cmd="$cmd stress.flood=$FLOOD_LINES" ;;
+	debian) kernel=$here/vmlinuz mem=512M cmd="$cmd shrike.demo=bench" ;;
+	esac
+	rm -f "$log" "$log.done"
+	: > "$log"
+	t0=$(date +%s)
+	if [ "$kind" = typed ]; then
+		feeder "$log" | /bin/shrike run --kernel "$kernel" --initrd "$initrd" --mem "$mem" --vcpus "$VCPUS" \
+			--cmdline "$cmd" $RUN_ARGS > "$log" 2>&1 &
+	else
+		/bin/shrike run --kernel "$kernel" --initrd "$initrd" --mem "$mem" --vcpus "$VCPUS" \
+			--cmdline "$cmd" $RUN_ARGS < /dev/null > "$log" 2>&1 &
+	fi
+	pid=$!
+	# A hang is console silence: no byte from the guest or the VMM for HANG seconds.
+	last=-1 idle=0 hung=0
+	while kill -0 "$pid" 2>/dev/null; do
+		size=$(wc -c < "$log")
+		if [ "$size" = "$last" ]; then idle=$((idle + 1)); else idle=0 last=$size; fi
+		if [ "$idle" -ge "$HANG" ]; then
+			hung=1
+			kill -9 "$pid" 2>/dev/null
+			break
+		fi
+		sleep 1
+	done
+	wait "$pid"
+	rc=$?
+	touch "$log.done"
+	secs=$(($(date +%s) - t0))
+	ready=$(grep -c 'SHRIKE-DEMO-GUEST READY' "$log")
+	triple=$(grep -c 'guest triple fault' "$log")
+	echoed=$(tr -d '\r' < "$log" | grep -c '^typed-[0-9]*-x*$')
+	flood=$(grep -c 'STRESS-FLOOD-DONE' "$log")
+	result=ok
+	if [ "$triple" -gt 0 ]; then result=triple-fault
+	elif [ "$hung" = 1 ]; then result=hang
+	elif [ "$rc" != 0 ]; then result=exit-$rc
+	elif [ "$ready" = 0 ]; then result=no-ready
+	elif [ "$kind" = typed ] && [ "$echoed" != "$TYPED_LINES" ]; then result=typed-lost
+	elif [ "$kind" = flood ] && [ "$flood" = 0 ]; then result=flood-cut
+	fi
+	{
+		echo "STRESS-RESULT $i $kind $result rc=$rc ready=$ready secs=$secs typed=$echoed"
+		if [ "$result" != ok ]; then
+			grep 'shrike: error' "$log" | tr -d '\r' | sed "s/^/STRESS-ERROR $i: /"
+			tail -n 25 "$log" | tr -d '\r' | sed "s/^/STRESS-TAIL $i: /"
+		fi
+	} > "$res"
+}
+
+i=0
+running=0
+for kind in $1; do
+	i=$((i + 1))
+	run_one "$i" "$kind" &
+	running=$((running + 1))
+	if [ "$running" -ge "$PARALLEL" ]; then
+		wait
+		running=0
+		for r in /tmp/r*; do [ -e "$r" ] && cat "$r" && rm -f "$r"; done
+	fi
+done
+wait
+for r in /tmp/r*; do [ -e "$r" ] && cat "$r" && rm -f "$r"; done
+echo "STRESS-END $i"
