@@ -15,7 +15,7 @@
 #   debian  Debian's kernel (vmlinuz on this disk) with the demo initrd, in bench mode
 # Settings come from the environment (tests/stress/run sets them): VCPUS, PARALLEL, HANG (s of
 # console silence that count as a hang), TYPED_LINES, FLOOD_LINES, RUN_ARGS (more `shrike run`
-# options), CMDLINE (the guest command line before the per-kind options).
+# options), CMDLINE (the guest command line before the per-kind options), VMM (the shrike binary).
 here=$(dirname "$0")
 demo=/mnt/demo
 
@@ -46,7 +46,7 @@ feeder() {
 
 run_one() {
 	i=$1 kind=$2
-	log=/tmp/g$i.log res=/tmp/r$i
+	log=/tmp/g$i.log res=/tmp/r$i.txt
 	kernel=$demo/guest-bzImage initrd=$demo/guest-initrd.cpio.gz mem=256M cmd=$CMDLINE
 	case $kind in
 	bench) cmd="$cmd shrike.demo=bench" ;;
@@ -58,28 +58,35 @@ run_one() {
 	: > "$log"
 	t0=$(date +%s)
 	if [ "$kind" = typed ]; then
-		feeder "$log" | /bin/shrike run --kernel "$kernel" --initrd "$initrd" --mem "$mem" --vcpus "$VCPUS" \
+		feeder "$log" | $VMM run --kernel "$kernel" --initrd "$initrd" --mem "$mem" --vcpus "$VCPUS" \
 			--cmdline "$cmd" $RUN_ARGS > "$log" 2>&1 &
 	else
-		/bin/shrike run --kernel "$kernel" --initrd "$initrd" --mem "$mem" --vcpus "$VCPUS" \
+		$VMM run --kernel "$kernel" --initrd "$initrd" --mem "$mem" --vcpus "$VCPUS" \
 			--cmdline "$cmd" $RUN_ARGS < /dev/null > "$log" 2>&1 &
 	fi
 	pid=$!
-	# A hang is console silence: no byte from the guest or the VMM for HANG seconds.
-	last=-1 idle=0 hung=0
+	# A hang is console silence: no byte from the guest or the VMM for HANG seconds. Every 30 s a
+	# STRESS-PROGRESS line tells tests/stress/run that the appliance itself still works.
+	last=-1 since=$t0 beat=$t0 hung=0
 	while kill -0 "$pid" 2>/dev/null; do
 		size=$(wc -c < "$log")
-		if [ "$size" = "$last" ]; then idle=$((idle + 1)); else idle=0 last=$size; fi
-		if [ "$idle" -ge "$HANG" ]; then
+		now=$(date +%s)
+		if [ "$size" != "$last" ]; then last=$size since=$now; fi
+		if [ $((now - since)) -ge "$HANG" ]; then
 			hung=1
 			kill -9 "$pid" 2>/dev/null
 			break
 		fi
+		if [ $((now - beat)) -ge 30 ]; then
+			echo "STRESS-PROGRESS $i $kind $size bytes after $((now - t0)) s"
+			beat=$now
+		fi
 		sleep 1
 	done
+	# The feeder ends on this, and only then does a typed guest's pipeline end.
+	touch "$log.done"
 	wait "$pid"
 	rc=$?
-	touch "$log.done"
 	secs=$(($(date +%s) - t0))
 	ready=$(grep -c 'SHRIKE-DEMO-GUEST READY' "$log")
 	triple=$(grep -c 'guest triple fault' "$log")
@@ -96,10 +103,11 @@ run_one() {
 	{
 		echo "STRESS-RESULT $i $kind $result rc=$rc ready=$ready secs=$secs typed=$echoed"
 		if [ "$result" != ok ]; then
-			grep 'shrike: error' "$log" | tr -d '\r' | sed "s/^/STRESS-ERROR $i: /"
+			grep -E 'shrike: error|too much work|Kernel panic|BUG:|Oops' "$log" | tr -d '\r' | sed "s/^/STRESS-ERROR $i: /"
 			tail -n 25 "$log" | tr -d '\r' | sed "s/^/STRESS-TAIL $i: /"
 		fi
 	} > "$res"
+	cat "$res"
 }
 
 i=0
@@ -111,9 +119,7 @@ for kind in $1; do
 	if [ "$running" -ge "$PARALLEL" ]; then
 		wait
 		running=0
-		for r in /tmp/r*; do [ -e "$r" ] && cat "$r" && rm -f "$r"; done
 	fi
 done
 wait
-for r in /tmp/r*; do [ -e "$r" ] && cat "$r" && rm -f "$r"; done
 echo "STRESS-END $i"
