@@ -105,8 +105,10 @@ run_one() {
 	{
 		echo "STRESS-RESULT $i $kind $result rc=$rc ready=$ready secs=$secs typed=$echoed"
 		if [ "$result" != ok ]; then
-			grep -E 'shrike: error|too much work|Kernel panic|BUG:|Oops' "$log" | tr -d '\r' | sed "s/^/STRESS-ERROR $i: /"
-			tail -n 25 "$log" | tr -d '\r' | sed "s/^/STRESS-TAIL $i: /"
+			# awk ends every line, also a last one the guest left unfinished, so STRESS-END starts a line.
+			grep -E 'shrike: error|too much work|Kernel panic|BUG:|Oops' "$log" | tr -d '\r' |
+				awk -v p="STRESS-ERROR $i: " '{ print p $0 }'
+			tail -n 25 "$log" | tr -d '\r' | awk -v p="STRESS-TAIL $i: " '{ print p $0 }'
 		fi
 	} > "$res"
 	cat "$res"
