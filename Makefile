@@ -91,7 +91,7 @@ SYSROOT := $(HOST_DIR)/x86_64-shrike-linux-musl
 TARGET_CC := $(SYSROOT)/bin/musl-gcc
 TARGET_CFLAGS := -Os -pipe -ffile-prefix-map=$(O)=. -ffile-prefix-map=$(TOPDIR)=.
 
-.PHONY: all world run test bench clean distclean help host-setup \
+.PHONY: all world run test bench stress clean distclean help host-setup \
 	menuconfig savedefconfig olddefconfig source FORCE
 
 # `all` times the whole build; `world` is the build itself.
@@ -143,6 +143,10 @@ test: all
 bench: all
 	$(TOPDIR)/tests/bench/run --images $(IMAGES_DIR)
 
+# Not part of `test`: hundreds of nested guest boots (tests/stress/run --help; STRESS_ARGS="--guests 20").
+stress: all
+	$(TOPDIR)/tests/stress/run --images $(IMAGES_DIR) $(STRESS_ARGS)
+
 %_defconfig: $(TOPDIR)/board/%/defconfig
 	$(Q)mkdir -p $(CONFIG_DIR)
 	$(Q)$(KCONFIG_ENV) $(KCONFIGLIB)/defconfig.py --kconfig $(TOPDIR)/Kconfig $<
@@ -181,6 +185,8 @@ help:
 	@echo '  run                - boot the image in QEMU (RUN_ARGS="--disk" boots disk.img under OVMF)'
 	@echo '  test               - build, then run the unit, kvm and image tests'
 	@echo '  bench              - build, then benchmark the VMM, the user network, the management port and the build'
+	@echo '  stress             - build, then boot 200 demo guests and 20 Debian kernels nested, 2 at a time, and'
+	@echo '                       report crashes and hangs (STRESS_ARGS="--guests N --debian M --flood K")'
 	@echo 'Cleaning:'
 	@echo '  clean              - remove output/ builds and images (keeps .config and downloads)'
 	@echo '  distclean          - also remove .config'

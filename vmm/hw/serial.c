@@ -43,8 +43,12 @@
 #define MSR_DCD		0x80
 
 /*
- * Transmission is instant, so the transmitter is always empty and a guest with THRI enabled always has that
- * interrupt pending: the 8250 driver turns THRI off when it has nothing left to send.
+ * COM1's IRQ 4 is edge-triggered (ISA), so the guest sees an interrupt only when the line rises. The THR-empty
+ * interrupt therefore works as on a 16550: pending when the transmitter empties (at once here, transmission is
+ * instant), cleared by a write to THR or by an IIR read that reports it. Each byte the guest's interrupt handler
+ * writes lowers the line and raises it again, so a handler that returns with bytes left to send (the 8250
+ * driver's pass limit, while another vCPU keeps filling its buffer) gets another interrupt. A line that simply
+ * stayed high while THRI was enabled gave it none, and the guest's console output stopped for good.
  */
 static void update_irq(struct serial *s)
 {
@@ -52,7 +56,7 @@ static void update_irq(struct serial *s)
 
 	if ((s->ier & IER_RDI) && (s->lsr & LSR_DR))
 		s->iir = IIR_RDI;
-	else if ((s->ier & IER_THRI) && (s->lsr & LSR_TEMT))
+	else if ((s->ier & IER_THRI) && s->thr_pending)
 		s->iir = IIR_THRI;
 	else
 		s->iir = IIR_NO_INT;
@@ -120,16 +124,24 @@ static void serial_write(struct serial *s, unsigned int reg, uint8_t v)
 
 	switch (reg) {
 	case UART_RBR_THR:
-		if (dlab)
+		if (dlab) {
 			s->dll = v;
-		else
-			transmit(s, v);
+			break;
+		}
+		s->thr_pending = false;
+		update_irq(s);
+		transmit(s, v);
+		s->thr_pending = true;
 		break;
 	case UART_IER:
-		if (dlab)
+		if (dlab) {
 			s->dlm = v;
-		else
-			s->ier = v & IER_MASK;
+			break;
+		}
+		/* Enabling THRI while the transmitter is empty makes it pending, as on a 16550. */
+		if ((v & IER_THRI) && !(s->ier & IER_THRI))
+			s->thr_pending = true;
+		s->ier = v & IER_MASK;
 		break;
 	case UART_IIR_FCR:
 		if (v & FCR_CLEAR_RX) {
@@ -154,6 +166,7 @@ static void serial_write(struct serial *s, unsigned int reg, uint8_t v)
 static uint8_t serial_read(struct serial *s, unsigned int reg)
 {
 	bool dlab = s->lcr & LCR_DLAB;
+	uint8_t v;
 
 	switch (reg) {
 	case UART_RBR_THR:
@@ -161,7 +174,10 @@ static uint8_t serial_read(struct serial *s, unsigned int reg)
 	case UART_IER:
 		return dlab ? s->dlm : s->ier;
 	case UART_IIR_FCR:
-		return s->iir | IIR_FIFO_ON;
+		v = s->iir;
+		if (v == IIR_THRI)
+			s->thr_pending = false;
+		return v | IIR_FIFO_ON;
 	case UART_LCR:
 		return s->lcr;
 	case UART_MCR:

@@ -26,6 +26,7 @@ struct serial {
 	uint8_t dll, dlm, ier, iir, lcr, mcr, lsr, msr, scr;
 	uint8_t rx[SERIAL_RX_FIFO];
 	unsigned int rx_head, rx_count;
+	bool thr_pending;	/* the THR-empty interrupt, see update_irq() */
 	int irq_level;
 	int stop_fd;		/* eventfd that ends the input thread */
 	pthread_t input;
