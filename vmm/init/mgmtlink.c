@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "init/bootconf.h"
+#include "init/guestinfo.h"
 #include "init/mgmtlink.h"
-#include "init/procscan.h"
 #include "lib/log.h"
 #include "mgmt/proto.h"
 
@@ -318,52 +318,6 @@ static void reply_status(struct mgmtlink *m, const struct proto_hdr *h, int32_t 
 	send_out(m);
 }
 
-static uint32_t proto_state(const struct guest *g)
-{
-	switch (g->state) {
-	case GUEST_RUNNING:
-		return PROTO_STATE_RUNNING;
-	case GUEST_STOPPING:
-		return PROTO_STATE_STOPPING;
-	case GUEST_BACKOFF:
-	case GUEST_FAILED:
-		return PROTO_STATE_CRASHED;
-	default:
-		return PROTO_STATE_STOPPED;
-	}
-}
-
-_Static_assert(CONFIG_MAX_GUESTS <= PROTO_MAX_LISTED && GUEST_MAX_DISKS <= PROTO_MAX_DISKS &&
-	       GUEST_MAX_NICS <= PROTO_MAX_NICS, "every guest, disk and NIC of a config has its place in the answers");
-
-/* info is zeroed by the caller. */
-static void fill_info(const struct guest *g, struct proto_guest_info *info)
-{
-	struct procscan_memory mem;
-	long long cpu_ms;
-
-	snprintf(info->name, sizeof(info->name), "%s", g->cfg->name);
-	info->state = proto_state(g);
-	info->vcpus = g->cfg->vcpus;
-	info->memory_mib = g->cfg->memory >> 20;
-	info->autostart = g->cfg->autostart;
-	info->restarts = g->restarts;
-	info->uptime_ms = g->pid ? now_ms() - g->started_ms : 0;
-	info->console_dropped_bytes = g->history.buf ? ring_start(&g->history) : 0;
-	info->watchdog_resets = g->exits[RESTART_EXIT_WATCHDOG];
-	if (g->has_exited)
-		snprintf(info->last_exit, sizeof(info->last_exit), "%s", restart_exit_name(g->last_exit));
-	statsmap_read(&g->stats, info);
-	if (g->pid <= 0)
-		return;
-	cpu_ms = procscan_cpu_ms("/proc", g->pid);
-	info->cpu_ms = cpu_ms > 0 ? (uint64_t)cpu_ms : 0;
-	if (procscan_vmm_memory("/proc", g->pid, g->cfg->memory, &mem) == 0) {
-		info->vmm_memory_kib = mem.vmm_kib;
-		info->ram_resident_kib = mem.guest_kib;
-	}
-}
-
 static struct guest *find(struct supervisor *sv, const char *name)
 {
 	unsigned int i;
@@ -476,7 +430,7 @@ static void guest_list(struct mgmtlink *m, const struct proto_hdr *h)
 
 	l->count = n;
 	for (i = 0; i < n; i++)
-		fill_info(&sv->guests[sv->order[i]], &l->guests[i]);
+		guestinfo_fill(&sv->guests[sv->order[i]], &l->guests[i]);
 	send_out(m);
 }
 
@@ -537,7 +491,7 @@ static void guest_get(struct mgmtlink *m, const struct proto_hdr *h, const struc
 		if (len > PROTO_DATA_MAX - sizeof(*d))
 			len = 0;
 		d = reply_start(h, 0, sizeof(*d) + len);
-		fill_info(g, &d->info);
+		guestinfo_fill(g, &d->info);
 		d->config_len = (uint32_t)len;
 		memcpy(d->config, text, len);
 		send_out(m);
@@ -551,7 +505,7 @@ static void guest_get(struct mgmtlink *m, const struct proto_hdr *h, const struc
 	if (n < 0 || (size_t)n >= sizeof(section))
 		n = 0;
 	d = reply_start(h, 0, sizeof(*d) + (size_t)n);
-	fill_info(g, &d->info);
+	guestinfo_fill(g, &d->info);
 	d->config_len = (uint32_t)n;
 	memcpy(d->config, section, (size_t)n);
 	send_out(m);

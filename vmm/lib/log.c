@@ -15,7 +15,10 @@ static pid_t sink_pid;
 
 void log_set_role(const char *role)
 {
-	snprintf(role_prefix, sizeof(role_prefix), *role ? "%s: " : "", role);
+	if (*role)
+		snprintf(role_prefix, sizeof(role_prefix), "%s: ", role);
+	else
+		role_prefix[0] = '\0';
 }
 
 void log_set_sink(void (*fn)(void *opaque, const char *line, size_t len), void *opaque)
