@@ -1,4 +1,4 @@
-/* unit-sources: vmm/virtio/net.c vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/evloop.c vmm/lib/log.c vmm/run/stats.c */
+/* unit-sources: vmm/virtio/net.c vmm/net/tap.c vmm/virtio/queue.c vmm/virtio/mmio.c vmm/bus/iotrap.c vmm/kvm/vm.c vmm/lib/evloop.c vmm/lib/log.c vmm/run/stats.c */
 /*
  * virtio-net on a fake guest, with a backend that is one end of a datagram socketpair: the test reads what the
  * guest sent from the other end and writes frames for the guest into it, and runs the event loop by hand.
