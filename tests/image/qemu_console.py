@@ -102,5 +102,21 @@ class Qemu:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def dump_cpus(self):
+        """Write QEMU's view of every CPU of the appliance to the log. Under TCG, a CPU that is running a guest of
+        the appliance (SVM guest mode) shows that guest's registers: where a silent guest is stuck."""
+        if self.proc.poll() is not None:
+            return
+        self.log.write(b"\n[test: QEMU's view of the appliance's CPUs when the test gave up]\n")
+        try:
+            self.monitor("info registers -a")
+            end = time.monotonic() + 3
+            while time.monotonic() < end and self._read(end - time.monotonic()):
+                pass
+        except (ConsoleTimeout, OSError) as e:
+            self.log.write(f"[test: no monitor answer: {e}]\n".encode())
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None and issubclass(exc_type, (ConsoleTimeout, AssertionError)):
+            self.dump_cpus()
         self.close()
